@@ -1,0 +1,117 @@
+//! Who holds what: the Identity Center directory as a snapshot.
+//!
+//! The snapshot is the tool's public interchange format. It is read from a file here and,
+//! later, written from live AWS by the `snapshot` command, so an offline run can replay the
+//! directory of any past day. See `docs/snapshot-format.md`.
+
+mod snapshot;
+
+pub use snapshot::{load_snapshot, SnapshotError};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Everything the report needs to know about one Identity Center instance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    pub captured_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    #[serde(default)]
+    pub permission_sets: Vec<PermissionSet>,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub assignments: Vec<Assignment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionSet {
+    pub arn: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub user_id: String,
+    pub user_name: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    Enabled,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Enabled => "ENABLED",
+            UserStatus::Disabled => "DISABLED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub group_id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub member_user_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Assignment {
+    pub account_id: String,
+    pub permission_set_arn: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalType {
+    User,
+    Group,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "USER",
+            PrincipalType::Group => "GROUP",
+        }
+    }
+}
+
+impl Snapshot {
+    /// The identity store id named by an `identitystore` ARN, if it is one of ours.
+    pub fn owns_identity_store_arn(&self, arn: &str) -> bool {
+        arn.rsplit('/').next() == Some(self.identity_store_id.as_str())
+    }
+}

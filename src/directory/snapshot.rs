@@ -1,0 +1,83 @@
+//! Reading a snapshot file, with errors that name the file and the place.
+
+use super::Snapshot;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read directory snapshot {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("directory snapshot {path} is not valid (line {line}, column {column}): {message}")]
+    Format {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("directory snapshot {path} is inconsistent: {message}")]
+    Inconsistent { path: PathBuf, message: String },
+}
+
+/// Reads and checks a snapshot file.
+pub fn load_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let file = File::open(path).map_err(|source| SnapshotError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let snapshot: Snapshot =
+        serde_json::from_reader(BufReader::new(file)).map_err(|e| SnapshotError::Format {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    check_consistency(&snapshot).map_err(|message| SnapshotError::Inconsistent {
+        path: path.to_owned(),
+        message,
+    })?;
+    Ok(snapshot)
+}
+
+/// Rejects snapshots the report could only get wrong: assignments to permission sets the
+/// snapshot does not describe (the row would have no name to match evidence against), and
+/// duplicate ids or names that would make attribution ambiguous.
+pub(crate) fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
+    if snapshot.identity_store_id.trim().is_empty() {
+        return Err("identity_store_id is empty".into());
+    }
+    let mut arns = HashSet::new();
+    let mut names = HashSet::new();
+    for ps in &snapshot.permission_sets {
+        if !arns.insert(ps.arn.as_str()) {
+            return Err(format!("permission set {} is listed twice", ps.arn));
+        }
+        if !names.insert(ps.name.as_str()) {
+            return Err(format!("two permission sets are named {:?}", ps.name));
+        }
+    }
+    let mut user_ids = HashSet::new();
+    let mut user_names = HashSet::new();
+    for user in &snapshot.users {
+        if !user_ids.insert(user.user_id.as_str()) {
+            return Err(format!("user {} is listed twice", user.user_id));
+        }
+        if !user_names.insert(user.user_name.to_lowercase()) {
+            return Err(format!("two users are named {:?}", user.user_name));
+        }
+    }
+    for (index, assignment) in snapshot.assignments.iter().enumerate() {
+        if !arns.contains(assignment.permission_set_arn.as_str()) {
+            return Err(format!(
+                "assignments[{index}] references permission set {} which is not in permission_sets",
+                assignment.permission_set_arn
+            ));
+        }
+    }
+    Ok(())
+}

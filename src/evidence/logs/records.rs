@@ -1,0 +1,373 @@
+//! Streams the events out of one CloudTrail file without holding the file in memory.
+//!
+//! A delivered file is `{"Records": [event, event, ...]}`; a hand-made one may also be a
+//! single event object. The scanner tracks only strings and nesting, cuts each element of the
+//! top-level `Records` array out of a sliding buffer, and hands it to the caller, so memory is
+//! bounded by the largest event, not the file. Each event is then parsed in full by serde.
+
+use std::io::{self, Read};
+
+const CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("not valid JSON at byte {offset}: {message}")]
+    Syntax { offset: u64, message: &'static str },
+    #[error("event {index} (Records[{index}]): {message}")]
+    Event { index: u64, message: String },
+}
+
+/// Calls `on_event(index, bytes)` for every event in the stream.
+pub fn for_each_event<R: Read>(
+    reader: R,
+    mut on_event: impl FnMut(u64, &[u8]) -> Result<(), String>,
+) -> Result<u64, RecordsError> {
+    let mut scanner = Scanner::new(reader);
+    let mut count = 0;
+    while let Some(range) = scanner.next_event()? {
+        on_event(count, &scanner.buf[range]).map_err(|message| RecordsError::Event {
+            index: count,
+            message,
+        })?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArrayState {
+    /// After `[`: an element or `]`.
+    ElementOrEnd,
+    /// After an element: `,` or `]`.
+    CommaOrEnd,
+    /// After `,`: an element.
+    Element,
+}
+
+struct Scanner<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Next byte to scan.
+    pos: usize,
+    /// Bytes dropped from the front of `buf` so far, for error offsets.
+    dropped: u64,
+    eof: bool,
+    /// Open containers: `true` for objects.
+    stack: Vec<bool>,
+    in_string: bool,
+    escaped: bool,
+    /// Start and end of the last complete string at depth 1 (a key of the top-level object).
+    last_key: Option<(usize, usize)>,
+    string_start: usize,
+    /// Set between the `Records` key and its `[`.
+    records_key_seen: bool,
+    /// State inside the top-level `Records` array.
+    records: Option<ArrayState>,
+    saw_records: bool,
+    event_start: Option<usize>,
+    top_level_done: bool,
+    single_event_emitted: bool,
+}
+
+impl<R: Read> Scanner<R> {
+    fn new(reader: R) -> Self {
+        Scanner {
+            reader,
+            buf: Vec::with_capacity(CHUNK),
+            pos: 0,
+            dropped: 0,
+            eof: false,
+            stack: Vec::new(),
+            in_string: false,
+            escaped: false,
+            last_key: None,
+            string_start: 0,
+            records_key_seen: false,
+            records: None,
+            saw_records: false,
+            event_start: None,
+            top_level_done: false,
+            single_event_emitted: false,
+        }
+    }
+
+    fn syntax(&self, at: usize, message: &'static str) -> RecordsError {
+        RecordsError::Syntax {
+            offset: self.dropped + at as u64,
+            message,
+        }
+    }
+
+    /// Drops what no pending event needs, then reads another chunk.
+    fn refill(&mut self) -> Result<(), RecordsError> {
+        let keep_from = match (self.event_start, self.saw_records) {
+            (Some(start), _) => start,
+            // Until `Records` is seen the whole object may be a single event.
+            (None, false) => 0,
+            (None, true) => self.pos,
+        };
+        if keep_from > 0 {
+            self.buf.drain(..keep_from);
+            self.pos -= keep_from;
+            self.dropped += keep_from as u64;
+            self.event_start = self.event_start.map(|s| s - keep_from);
+            self.last_key = None;
+        }
+        let len = self.buf.len();
+        self.buf.resize(len + CHUNK, 0);
+        let n = loop {
+            match self.reader.read(&mut self.buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(e.into());
+                }
+            }
+        };
+        self.buf.truncate(len + n);
+        self.eof = n == 0;
+        Ok(())
+    }
+
+    fn next_event(&mut self) -> Result<Option<std::ops::Range<usize>>, RecordsError> {
+        loop {
+            if self.pos == self.buf.len() {
+                if self.eof {
+                    return self.finish();
+                }
+                self.refill()?;
+                continue;
+            }
+            if self.in_string {
+                self.scan_string();
+                continue;
+            }
+            let at = self.pos;
+            let byte = self.buf[at];
+            self.pos += 1;
+            if let Some(range) = self.structural(at, byte)? {
+                return Ok(Some(range));
+            }
+        }
+    }
+
+    fn scan_string(&mut self) {
+        let rest = &self.buf[self.pos..];
+        if self.escaped {
+            self.escaped = false;
+            self.pos += 1;
+            return;
+        }
+        match memchr::memchr2(b'"', b'\\', rest) {
+            None => self.pos = self.buf.len(),
+            Some(i) if rest[i] == b'\\' => {
+                self.escaped = true;
+                self.pos += i + 1;
+            }
+            Some(i) => {
+                self.in_string = false;
+                self.pos += i + 1;
+                if self.stack.len() == 1 {
+                    self.last_key = Some((self.string_start, self.pos - 1));
+                }
+            }
+        }
+    }
+
+    fn structural(
+        &mut self,
+        at: usize,
+        byte: u8,
+    ) -> Result<Option<std::ops::Range<usize>>, RecordsError> {
+        if byte.is_ascii_whitespace() {
+            return Ok(None);
+        }
+        if self.top_level_done {
+            return Err(self.syntax(at, "unexpected data after the top-level value"));
+        }
+        if self.stack.is_empty() && byte != b'{' {
+            return Err(self.syntax(at, "a CloudTrail file must hold a JSON object"));
+        }
+        if let Some(state) = self.records {
+            if self.stack.len() == 2 {
+                return self.records_element(at, byte, state);
+            }
+        }
+        match byte {
+            b'"' => {
+                self.in_string = true;
+                self.string_start = at + 1;
+            }
+            b':' if self.stack.len() == 1 => {
+                self.records_key_seen = self
+                    .last_key
+                    .is_some_and(|(s, e)| &self.buf[s..e] == b"Records");
+            }
+            b'{' => self.stack.push(true),
+            b'[' => {
+                self.stack.push(false);
+                if self.stack.len() == 2 && self.records_key_seen && !self.saw_records {
+                    self.records = Some(ArrayState::ElementOrEnd);
+                    self.saw_records = true;
+                }
+            }
+            b'}' | b']' => return self.close(at, byte),
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    fn close(
+        &mut self,
+        at: usize,
+        byte: u8,
+    ) -> Result<Option<std::ops::Range<usize>>, RecordsError> {
+        match self.stack.pop() {
+            Some(is_object) if is_object == (byte == b'}') => {}
+            _ => return Err(self.syntax(at, "mismatched bracket")),
+        }
+        if self.stack.len() == 2 && self.records.is_some() {
+            // An event inside Records just ended.
+            self.records = Some(ArrayState::CommaOrEnd);
+            let start = self
+                .event_start
+                .take()
+                .expect("event start is set inside Records");
+            return Ok(Some(start..at + 1));
+        }
+        if self.stack.is_empty() {
+            self.top_level_done = true;
+            if !self.saw_records {
+                self.single_event_emitted = true;
+                return Ok(Some(0..at + 1));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A byte directly inside the `Records` array: elements must be objects.
+    fn records_element(
+        &mut self,
+        at: usize,
+        byte: u8,
+        state: ArrayState,
+    ) -> Result<Option<std::ops::Range<usize>>, RecordsError> {
+        match (byte, state) {
+            (b'{', ArrayState::ElementOrEnd | ArrayState::Element) => {
+                self.stack.push(true);
+                self.event_start = Some(at);
+                Ok(None)
+            }
+            (b',', ArrayState::CommaOrEnd) => {
+                self.records = Some(ArrayState::Element);
+                Ok(None)
+            }
+            (b']', ArrayState::ElementOrEnd | ArrayState::CommaOrEnd) => {
+                self.records = None;
+                self.stack.pop();
+                Ok(None)
+            }
+            _ => Err(self.syntax(at, "every element of Records must be an event object")),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Option<std::ops::Range<usize>>, RecordsError> {
+        if self.in_string || !self.stack.is_empty() {
+            return Err(self.syntax(self.buf.len(), "unexpected end of file (truncated?)"));
+        }
+        if !self.top_level_done {
+            return Err(self.syntax(self.buf.len(), "the file is empty"));
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(text: &str) -> Result<Vec<String>, RecordsError> {
+        let mut out = Vec::new();
+        for_each_event(text.as_bytes(), |_, e| {
+            out.push(String::from_utf8(e.to_vec()).unwrap());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// A reader that hands out one byte at a time, to cross every buffer boundary.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() || buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = self.0[0];
+            self.0 = &self.0[1..];
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn splits_records() {
+        let text = r#"{"Records": [{"a": "}{\"]"}, {"b": [1, {"c": 2}]}], "x": 1}"#;
+        assert_eq!(
+            events(text).unwrap(),
+            vec![r#"{"a": "}{\"]"}"#, r#"{"b": [1, {"c": 2}]}"#]
+        );
+    }
+
+    #[test]
+    fn a_single_event_file_is_one_event() {
+        let text = r#"{"eventName": "Federate", "Recordsx": [1]}"#;
+        assert_eq!(events(text).unwrap(), vec![text]);
+    }
+
+    #[test]
+    fn empty_records_gives_no_events() {
+        assert!(events(r#"{"Records": []}"#).unwrap().is_empty());
+    }
+
+    #[test]
+    fn works_across_buffer_boundaries() {
+        let big = "x".repeat(3 * CHUNK);
+        let text = format!(r#"{{"Records":[{{"a":"{big}"}},{{"b":"\\"}}"}}]}}"#);
+        let mut out = Vec::new();
+        for_each_event(Trickle(text.as_bytes()), |_, e| {
+            out.push(e.len());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, vec![big.len() + 8, 10]);
+    }
+
+    #[test]
+    fn rejects_broken_structure() {
+        for bad in [
+            "",
+            "   ",
+            "[1, 2]",
+            r#"{"Records": [{"a": 1}"#,
+            r#"{"Records": [{"a": "unterminated"#,
+            r#"{"Records": [1, 2]}"#,
+            r#"{"Records": [{"a": 1} {"b": 2}]}"#,
+            r#"{"Records": [{"a": 1},]}"#,
+            r#"{"Records": [{"a": 1]}]}"#,
+            r#"{"Records": []} {"again": 1}"#,
+        ] {
+            assert!(events(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn error_names_the_byte_offset() {
+        let err = events(r#"{"Records": [{"a": 1}, 7]}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not valid JSON at byte 23: every element of Records must be an event object"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Who used what, when: CloudTrail evidence, reduced to the last time each way of naming a
+//! user touched each account and permission set.
+//!
+//! Every source (log files here; CloudTrail Lake and Athena later) yields the same
+//! [`Evidence`]: a map from [`UsageKey`] to the latest event time. The key keeps the user as
+//! the event named them ([`UserRef`]); deciding which directory user that is happens in the
+//! join (`crate::report`), with the same rules for every source.
+
+pub mod cloudtrail;
+pub mod logs;
+mod window;
+
+pub use window::{Window, WindowError};
+
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What kind of activity an event proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UseKind {
+    /// `sso.amazonaws.com` `Federate`: console access to an account through a permission set.
+    Console,
+    /// `sso.amazonaws.com` `GetRoleCredentials`: CLI/SDK credentials.
+    Cli,
+    /// `signin.amazonaws.com` `UserAuthentication` with `Success`: sign-in to the access portal.
+    PortalSignIn,
+}
+
+/// The user as a CloudTrail event names them, in every format Identity Center has used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserRef {
+    /// `userIdentity.onBehalfOf.userId` (events since 2025-07).
+    pub on_behalf_of_user_id: Option<String>,
+    /// `userIdentity.onBehalfOf.identityStoreArn`.
+    pub identity_store_arn: Option<String>,
+    /// `userIdentity.principalId` (older events; often the identity-store user id).
+    pub principal_id: Option<String>,
+    /// `userIdentity.userName` (older events).
+    pub user_name: Option<String>,
+}
+
+impl UserRef {
+    pub fn is_empty(&self) -> bool {
+        self.on_behalf_of_user_id.is_none()
+            && self.principal_id.is_none()
+            && self.user_name.is_none()
+    }
+}
+
+/// One thing a user did, without its time. Portal sign-ins have no account or role.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageKey {
+    pub user: UserRef,
+    pub kind: UseKind,
+    /// `serviceEventDetails.account_id`; empty for portal sign-ins.
+    pub account_id: String,
+    /// `serviceEventDetails.role_name`, the permission set's name; empty for portal sign-ins.
+    pub role_name: String,
+}
+
+/// Where evidence came from, as recorded in the manifest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceInfo {
+    /// `cloudtrail-logs`, later also `cloudtrail-lake`, `athena`, `cloudtrail-lookup`.
+    pub kind: String,
+    pub location: String,
+    pub files_read: u64,
+    pub events_read: u64,
+    /// Distinct qualifying events (by `eventID`) inside the window.
+    pub evidence_events: u64,
+    /// Qualifying events seen again under an `eventID` already counted.
+    pub duplicate_events: u64,
+    /// Distinct qualifying events by kind, inside the window.
+    pub console_events: u64,
+    pub cli_events: u64,
+    pub portal_sign_in_events: u64,
+    /// Qualifying events that failed (`errorCode`), and so are not evidence.
+    pub failed_events: u64,
+    /// Files skipped with `--allow-malformed-logs`, with the reason.
+    pub skipped_files: Vec<SkippedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SkippedFile {
+    pub path: String,
+    pub error: String,
+}
+
+/// The last time (Unix seconds, UTC) of every distinct [`UsageKey`] in the window.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    pub last_seen: HashMap<UsageKey, i64>,
+    pub source: SourceInfo,
+}
+
+impl Evidence {
+    /// Keeps the later of the known and the new time: the aggregation every source shares.
+    pub fn record(&mut self, key: UsageKey, time: i64) {
+        self.last_seen
+            .entry(key)
+            .and_modify(|t| *t = (*t).max(time))
+            .or_insert(time);
+    }
+}

@@ -1,0 +1,11 @@
+//! idc-credential-report: a credential report for AWS IAM Identity Center.
+//!
+//! The pipeline, one module per stage:
+//! [`directory`] (who holds what) -> [`evidence`] (who used what, when) ->
+//! [`report`] (the join, one row per assignment and user) -> [`output`] (CSV and manifest).
+
+pub mod directory;
+pub mod evidence;
+pub mod output;
+pub mod pipeline;
+pub mod report;

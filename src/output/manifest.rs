@@ -1,0 +1,67 @@
+//! The manifest: how a report was made, so that an auditor can judge what it proves.
+
+use crate::evidence::SourceInfo;
+use crate::report::JoinStats;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tool: ToolInfo,
+    pub generated_at: String,
+    pub as_of: String,
+    pub window_start: String,
+    pub lookback_days: u32,
+    pub directory: DirectoryInfo,
+    pub evidence: SourceInfo,
+    pub attribution: JoinStats,
+    pub report: ReportCounts,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DirectoryInfo {
+    /// `snapshot-file` (later also `aws`).
+    pub source: String,
+    pub location: String,
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    pub captured_at: Option<String>,
+    pub accounts: usize,
+    pub permission_sets: usize,
+    pub users: usize,
+    pub groups: usize,
+    pub assignments: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReportCounts {
+    pub file: String,
+    pub rows: usize,
+    pub used: usize,
+    pub unused: usize,
+    /// Rows whose user or group no longer exists in the directory.
+    pub principals_not_found: usize,
+    pub sha256: String,
+}
+
+/// Something that limits what the report proves. `code` is stable; `message` is for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}

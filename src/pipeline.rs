@@ -1,0 +1,196 @@
+//! One report run, start to finish: the same steps for the CLI and (later) the Lambda.
+
+use crate::directory::{load_snapshot, Snapshot, SnapshotError};
+use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
+use crate::evidence::{Evidence, Window};
+use crate::output::{
+    format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning,
+};
+use crate::report::{build_report, JoinStats, Report, UsageStatus, UserState};
+use chrono::{SecondsFormat, Utc};
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Logs(#[from] LogsError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Where the directory comes from.
+#[derive(Debug, Clone)]
+pub enum DirectorySource {
+    SnapshotFile(PathBuf),
+}
+
+/// Where the evidence comes from.
+#[derive(Debug, Clone)]
+pub enum EvidenceSource {
+    CloudTrailLogs { root: PathBuf, options: LogsOptions },
+}
+
+/// A validated request for one report.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    pub directory: DirectorySource,
+    pub evidence: EvidenceSource,
+    pub window: Window,
+}
+
+/// Hooks for showing progress; all optional.
+pub trait Progress: Sync {
+    fn files_found(&self, _count: u64) {}
+    fn file_done(&self) {}
+    fn finished(&self) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A finished report and its manifest (whose `report.sha256` and `report.file` the writer fills).
+pub struct Generated {
+    pub report: Report,
+    pub manifest: Manifest,
+}
+
+pub fn run(request: &ReportRequest, progress: &dyn Progress) -> Result<Generated, Error> {
+    let (snapshot, directory_info) = load_directory(&request.directory)?;
+    let evidence = load_evidence(&request.evidence, &request.window, progress)?;
+    Ok(assemble(
+        &snapshot,
+        directory_info,
+        evidence,
+        &request.window,
+    ))
+}
+
+fn load_directory(source: &DirectorySource) -> Result<(Snapshot, DirectoryInfo), Error> {
+    match source {
+        DirectorySource::SnapshotFile(path) => {
+            let snapshot = load_snapshot(path)?;
+            let info = directory_info(&snapshot, "snapshot-file", &path.display().to_string());
+            Ok((snapshot, info))
+        }
+    }
+}
+
+fn load_evidence(
+    source: &EvidenceSource,
+    window: &Window,
+    progress: &dyn Progress,
+) -> Result<Evidence, Error> {
+    match source {
+        EvidenceSource::CloudTrailLogs { root, options } => {
+            let files = find_log_files(root)?;
+            progress.files_found(files.len() as u64);
+            let evidence = read_logs(root, &files, window, options, &|| progress.file_done());
+            progress.finished();
+            Ok(evidence?)
+        }
+    }
+}
+
+pub fn directory_info(snapshot: &Snapshot, source: &str, location: &str) -> DirectoryInfo {
+    DirectoryInfo {
+        source: source.into(),
+        location: location.into(),
+        instance_arn: snapshot.instance_arn.clone(),
+        identity_store_id: snapshot.identity_store_id.clone(),
+        captured_at: snapshot
+            .captured_at
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        accounts: snapshot.accounts.len(),
+        permission_sets: snapshot.permission_sets.len(),
+        users: snapshot.users.len(),
+        groups: snapshot.groups.len(),
+        assignments: snapshot.assignments.len(),
+    }
+}
+
+/// Joins directory and evidence and describes the result.
+pub fn assemble(
+    snapshot: &Snapshot,
+    directory: DirectoryInfo,
+    evidence: Evidence,
+    window: &Window,
+) -> Generated {
+    let report = build_report(snapshot, &evidence, window);
+    let used = report
+        .rows
+        .iter()
+        .filter(|r| r.usage_status() == UsageStatus::Used)
+        .count();
+    let manifest = Manifest {
+        tool: ToolInfo::default(),
+        generated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        as_of: format_time(window.end_secs()),
+        window_start: format_time(window.start_secs()),
+        lookback_days: window.lookback_days,
+        directory,
+        warnings: warnings(&evidence, &report.join),
+        evidence: evidence.source,
+        attribution: report.join.clone(),
+        report: ReportCounts {
+            file: String::new(),
+            rows: report.rows.len(),
+            used,
+            unused: report.rows.len() - used,
+            principals_not_found: report
+                .rows
+                .iter()
+                .filter(|r| r.user_state == UserState::NotFound)
+                .count(),
+            sha256: String::new(),
+        },
+    };
+    Generated { report, manifest }
+}
+
+/// What limits the report's proof, in the order an auditor should read it.
+fn warnings(evidence: &Evidence, join: &JoinStats) -> Vec<Warning> {
+    let source = &evidence.source;
+    let mut warnings = Vec::new();
+    let mut warn = |code, message: String| warnings.push(Warning { code, message });
+    if !source.skipped_files.is_empty() {
+        warn(
+            "skipped_files",
+            format!(
+                "{} log file(s) could not be read and were skipped (--allow-malformed-logs): uses recorded only there are missing",
+                source.skipped_files.len()
+            ),
+        );
+    }
+    if source.evidence_events == 0 {
+        warn(
+            "no_evidence",
+            "no Federate, GetRoleCredentials or UserAuthentication event in the window: check that the source covers the Identity Center account and Region".into(),
+        );
+    } else if source.cli_events == 0 {
+        warn(
+            "no_cli_events",
+            "no GetRoleCredentials event in the window: the source may not record read-only management events, so CLI/SDK use is invisible and CLI users show as UNUSED".into(),
+        );
+    }
+    if join.uses_without_assignment > 0 {
+        warn(
+            "uses_without_assignment",
+            format!(
+                "{} (user, account, permission set) combination(s) were used without an assignment in the directory (removed since, or the snapshot is incomplete)",
+                join.uses_without_assignment
+            ),
+        );
+    }
+    if join.keys_unknown_user > 0 {
+        warn(
+            "unknown_users",
+            format!(
+                "{} evidence key(s) name users that are not in the directory (deleted users?)",
+                join.keys_unknown_user
+            ),
+        );
+    }
+    warnings
+}

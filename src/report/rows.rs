@@ -1,0 +1,217 @@
+//! Report rows: what one assignment means for one user.
+
+use super::Usage;
+use crate::directory::{
+    Account, Assignment, Group, PermissionSet, PrincipalType, Snapshot, User, UserStatus,
+};
+use crate::evidence::Window;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageStatus {
+    Used,
+    Unused,
+}
+
+impl UsageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageStatus::Used => "USED",
+            UsageStatus::Unused => "UNUSED",
+        }
+    }
+}
+
+/// Whether the row's user (or group) exists in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserState {
+    Found,
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub account_id: String,
+    pub account_name: String,
+    pub permission_set_name: String,
+    pub permission_set_arn: String,
+    pub permission_set_description: String,
+    pub assignment_type: PrincipalType,
+    pub group_id: String,
+    pub group_name: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub user_status: Option<UserStatus>,
+    pub user_state: UserState,
+    pub last_console_use: Option<i64>,
+    pub last_cli_use: Option<i64>,
+    pub last_portal_sign_in: Option<i64>,
+    /// `as_of`, in Unix seconds: `days_since_last_used` counts from it.
+    pub as_of: i64,
+}
+
+impl Row {
+    pub fn last_used(&self) -> Option<i64> {
+        self.last_console_use.max(self.last_cli_use)
+    }
+
+    pub fn usage_status(&self) -> UsageStatus {
+        if self.last_used().is_some() {
+            UsageStatus::Used
+        } else {
+            UsageStatus::Unused
+        }
+    }
+
+    /// Whole days from the last use to `as_of`, rounded down.
+    pub fn days_since_last_used(&self) -> Option<i64> {
+        self.last_used()
+            .map(|t| (self.as_of - t).div_euclid(86_400))
+    }
+
+    pub(super) fn set_usage(&mut self, usage: Usage, portal: Option<i64>) {
+        self.last_console_use = usage.console;
+        self.last_cli_use = usage.cli;
+        self.last_portal_sign_in = portal;
+    }
+
+    /// (account_id, permission_set_name, user_name, assignment_type, group_name), then ids
+    /// so that rows without names still sort the same every time.
+    pub fn order(a: &Row, b: &Row) -> Ordering {
+        (
+            &a.account_id,
+            &a.permission_set_name,
+            &a.user_name,
+            a.assignment_type,
+            &a.group_name,
+            &a.user_id,
+            &a.group_id,
+        )
+            .cmp(&(
+                &b.account_id,
+                &b.permission_set_name,
+                &b.user_name,
+                b.assignment_type,
+                &b.group_name,
+                &b.user_id,
+                &b.group_id,
+            ))
+    }
+}
+
+/// Lookups that turn an assignment into rows.
+pub(super) struct Context<'a> {
+    accounts: HashMap<&'a str, &'a Account>,
+    permission_sets: HashMap<&'a str, &'a PermissionSet>,
+    users: HashMap<&'a str, &'a User>,
+    groups: HashMap<&'a str, &'a Group>,
+    as_of: i64,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(snapshot: &'a Snapshot, window: &Window) -> Self {
+        Context {
+            accounts: snapshot
+                .accounts
+                .iter()
+                .map(|a| (a.id.as_str(), a))
+                .collect(),
+            permission_sets: snapshot
+                .permission_sets
+                .iter()
+                .map(|p| (p.arn.as_str(), p))
+                .collect(),
+            users: snapshot
+                .users
+                .iter()
+                .map(|u| (u.user_id.as_str(), u))
+                .collect(),
+            groups: snapshot
+                .groups
+                .iter()
+                .map(|g| (g.group_id.as_str(), g))
+                .collect(),
+            as_of: window.end_secs(),
+        }
+    }
+
+    /// A USER assignment gives one row; a GROUP assignment one per member (none if empty).
+    /// A principal missing from the directory gives one NOT_FOUND row.
+    pub(super) fn expand(&self, assignment: &Assignment) -> Vec<Row> {
+        let base = self.base_row(assignment);
+        match assignment.principal_type {
+            PrincipalType::User => vec![self.user_row(base, &assignment.principal_id)],
+            PrincipalType::Group => match self.groups.get(assignment.principal_id.as_str()) {
+                None => vec![Row {
+                    group_id: assignment.principal_id.clone(),
+                    ..base
+                }],
+                Some(group) => {
+                    let mut members = group.member_user_ids.clone();
+                    members.sort();
+                    members.dedup();
+                    members
+                        .iter()
+                        .map(|member| {
+                            let row = Row {
+                                group_id: group.group_id.clone(),
+                                group_name: group.display_name.clone().unwrap_or_default(),
+                                ..base.clone()
+                            };
+                            self.user_row(row, member)
+                        })
+                        .collect()
+                }
+            },
+        }
+    }
+
+    fn base_row(&self, assignment: &Assignment) -> Row {
+        let account = self.accounts.get(assignment.account_id.as_str());
+        let permission_set = self
+            .permission_sets
+            .get(assignment.permission_set_arn.as_str())
+            .expect("snapshot consistency is checked when it is loaded");
+        Row {
+            account_id: assignment.account_id.clone(),
+            account_name: account.and_then(|a| a.name.clone()).unwrap_or_default(),
+            permission_set_name: permission_set.name.clone(),
+            permission_set_arn: permission_set.arn.clone(),
+            permission_set_description: permission_set.description.clone().unwrap_or_default(),
+            assignment_type: assignment.principal_type,
+            group_id: String::new(),
+            group_name: String::new(),
+            user_id: String::new(),
+            user_name: String::new(),
+            display_name: String::new(),
+            email: String::new(),
+            user_status: None,
+            user_state: UserState::NotFound,
+            last_console_use: None,
+            last_cli_use: None,
+            last_portal_sign_in: None,
+            as_of: self.as_of,
+        }
+    }
+
+    fn user_row(&self, base: Row, user_id: &str) -> Row {
+        let Some(user) = self.users.get(user_id) else {
+            return Row {
+                user_id: user_id.to_owned(),
+                ..base
+            };
+        };
+        Row {
+            user_id: user.user_id.clone(),
+            user_name: user.user_name.clone(),
+            display_name: user.display_name.clone().unwrap_or_default(),
+            email: user.email.clone().unwrap_or_default(),
+            user_status: user.status,
+            user_state: UserState::Found,
+            ..base
+        }
+    }
+}
