@@ -2,8 +2,6 @@
 
 use super::Snapshot;
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,22 +24,30 @@ pub enum SnapshotError {
 
 /// Reads and checks a snapshot file.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let file = File::open(path).map_err(|source| SnapshotError::Io {
+    // Read whole: snapshots are small, and serde then reports the exact place of an error.
+    let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let snapshot: Snapshot =
-        serde_json::from_reader(BufReader::new(file)).map_err(|e| SnapshotError::Format {
-            path: path.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
+    let snapshot: Snapshot = serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Format {
+        path: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
     check_consistency(&snapshot).map_err(|message| SnapshotError::Inconsistent {
         path: path.to_owned(),
         message,
     })?;
     Ok(snapshot)
+}
+
+/// serde_json appends " at line L column C", which the error already says.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
 }
 
 /// Rejects snapshots the report could only get wrong: assignments to permission sets the

@@ -1,0 +1,237 @@
+//! Bad input stops the run with a message that names it, and nothing already written is lost.
+
+use crate::util::*;
+use serde_json::json;
+
+fn scratch_with_previous_report() -> Scratch {
+    let s = Scratch::new();
+    s.write_snapshot(&organization(vec![assign(
+        "111111111111",
+        PS_ADMIN,
+        "USER",
+        "u-alice",
+    )]));
+    s.deliver(&[get_role_credentials(
+        new_identity("u-alice"),
+        "111111111111",
+        "AdministratorAccess",
+        "2026-11-21T00:00:00Z",
+    )]);
+    s.rows(&[]);
+    s
+}
+
+/// Runs `generate`, expects failure with `expected` in the message, and checks that the
+/// previous report and manifest are untouched and no temporary file is left.
+fn assert_fails_keeping_previous(s: &Scratch, extra: &[&str], expected: &[&str]) {
+    let before = (
+        std::fs::read(s.report()).unwrap(),
+        std::fs::read(s.path("out/report.manifest.json")).unwrap(),
+    );
+    let out = s.generate(extra);
+    assert!(!out.status.success(), "the run should have failed");
+    let message = stderr(&out);
+    for part in expected {
+        assert!(message.contains(part), "{part:?} not in: {message}");
+    }
+    let after = (
+        std::fs::read(s.report()).unwrap(),
+        std::fs::read(s.path("out/report.manifest.json")).unwrap(),
+    );
+    assert!(before == after, "the previous report was changed");
+    let names: Vec<_> = std::fs::read_dir(s.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "left behind: {names:?}");
+}
+
+#[test]
+fn truncated_gzip_names_the_file() {
+    let s = scratch_with_previous_report();
+    let good = s.deliver(&[federate(
+        new_identity("u-alice"),
+        "111111111111",
+        "AdministratorAccess",
+        "2026-11-21T00:00:00Z",
+    )]);
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&good, &bytes[..bytes.len() / 2]).unwrap();
+    let name = good.file_name().unwrap().to_string_lossy().into_owned();
+    assert_fails_keeping_previous(&s, &[], &[&name, "truncated", "--allow-malformed-logs"]);
+}
+
+#[test]
+fn not_gzip_names_the_file() {
+    let s = scratch_with_previous_report();
+    s.write_raw_log(
+        "AWSLogs/999999999999/CloudTrail/us-east-1/2026/11/20/broken.json.gz",
+        b"{\"Records\": []}",
+    );
+    assert_fails_keeping_previous(&s, &[], &["broken.json.gz", "gzip"]);
+}
+
+#[test]
+fn invalid_json_names_the_file_and_place() {
+    let s = scratch_with_previous_report();
+    s.write_raw_log(
+        "extra/one.json",
+        b"{\"Records\": [{\"eventName\": \"Federate\",}]}",
+    );
+    assert_fails_keeping_previous(&s, &[], &["one.json", "Records[0]", "JSON"]);
+    std::fs::write(
+        s.logs().join("extra/one.json"),
+        b"{\"Records\": [{\"a\": 1}, 42]}",
+    )
+    .unwrap();
+    assert_fails_keeping_previous(&s, &[], &["one.json", "byte 23"]);
+}
+
+#[test]
+fn a_use_event_of_the_wrong_type_names_the_field() {
+    let s = scratch_with_previous_report();
+    let mut event = federate(
+        new_identity("u-alice"),
+        "111111111111",
+        "AdministratorAccess",
+        "2026-11-21T00:00:00Z",
+    );
+    event["eventTime"] = json!(20261121);
+    let path = s.deliver(&[json!({"eventName": "x"}), event]);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert_fails_keeping_previous(&s, &[], &[&name, "Records[1]", "eventTime"]);
+}
+
+#[test]
+fn malformed_files_can_be_skipped_and_are_listed() {
+    let s = scratch_with_previous_report();
+    let bad = s.write_raw_log(
+        "AWSLogs/999999999999/CloudTrail/us-east-1/2026/11/20/bad.json.gz",
+        &gzip(b"{\"Records\": [")[..10],
+    );
+    let out = s.generate(&["--allow-malformed-logs"]);
+    assert_success(&out);
+    assert!(stderr(&out).contains("skipped"), "{}", stderr(&out));
+    let manifest = s.manifest();
+    assert_eq!(manifest["warnings"][0]["code"], "skipped_files");
+    assert_eq!(
+        manifest["evidence"]["skipped_files"][0]["path"],
+        bad.display().to_string()
+    );
+    assert_eq!(manifest["evidence"]["files_read"], 1);
+    assert_eq!(
+        row(
+            &s.rows(&["--allow-malformed-logs"]),
+            "alice",
+            "AdministratorAccess"
+        )["usage_status"],
+        "USED"
+    );
+}
+
+#[test]
+fn digest_and_insight_folders_are_not_read() {
+    let s = scratch_with_previous_report();
+    s.write_raw_log(
+        "AWSLogs/999999999999/CloudTrail-Digest/us-east-1/2026/11/20/d.json.gz",
+        b"not gzip",
+    );
+    s.write_raw_log(
+        "AWSLogs/999999999999/CloudTrail-Insight/us-east-1/2026/11/20/i.json.gz",
+        b"not gzip",
+    );
+    s.write_raw_log(
+        "AWSLogs/999999999999/CloudTrail/us-east-1/2026/11/20/notes.txt",
+        b"not a log",
+    );
+    assert_success(&s.generate(&[]));
+    assert_eq!(s.manifest()["evidence"]["files_read"], 1);
+}
+
+#[test]
+fn an_empty_log_directory_is_an_error() {
+    let s = scratch_with_previous_report();
+    std::fs::remove_dir_all(s.logs()).unwrap();
+    std::fs::create_dir_all(s.logs().join("AWSLogs")).unwrap();
+    assert_fails_keeping_previous(
+        &s,
+        &[],
+        &["no CloudTrail log files", &s.logs().display().to_string()],
+    );
+    std::fs::remove_dir_all(s.logs()).unwrap();
+    assert_fails_keeping_previous(&s, &[], &["cannot read CloudTrail logs"]);
+}
+
+#[test]
+fn a_broken_snapshot_names_the_file_and_place() {
+    let s = scratch_with_previous_report();
+    let snapshot = s.snapshot().display().to_string();
+    std::fs::write(
+        s.snapshot(),
+        b"{\n  \"identity_store_id\": \"d-1\",\n  \"users\": 7\n}",
+    )
+    .unwrap();
+    assert_fails_keeping_previous(&s, &[], &[&snapshot, "line 3"]);
+    std::fs::write(s.snapshot(), b"{\"instance_arn\": \"x\"}").unwrap();
+    assert_fails_keeping_previous(&s, &[], &[&snapshot, "identity_store_id"]);
+    std::fs::write(s.snapshot(), b"{\"instance_arn\": \"x\", \"identity_store_id\": \"d-1\", \"users\": [{\"user_id\": \"u\"}]}").unwrap();
+    assert_fails_keeping_previous(&s, &[], &[&snapshot, "user_name"]);
+    std::fs::remove_file(s.snapshot()).unwrap();
+    assert_fails_keeping_previous(&s, &[], &[&snapshot, "cannot read"]);
+}
+
+#[test]
+fn a_snapshot_with_unknown_permission_sets_is_refused() {
+    let s = scratch_with_previous_report();
+    let mut org = organization(vec![assign(
+        "111111111111",
+        "arn:aws:sso:::permissionSet/ssoins-1/ps-missing",
+        "USER",
+        "u-alice",
+    )]);
+    s.write_snapshot(&org);
+    assert_fails_keeping_previous(&s, &[], &["ps-missing", "not in permission_sets"]);
+    org["assignments"] = json!([]);
+    org["permission_sets"][1]["name"] = json!("AdministratorAccess");
+    s.write_snapshot(&org);
+    assert_fails_keeping_previous(&s, &[], &["two permission sets are named"]);
+}
+
+#[test]
+fn nullable_and_unknown_snapshot_fields_are_accepted() {
+    let s = Scratch::new();
+    s.write_snapshot(&json!({
+        "instance_arn": "arn:aws:sso:::instance/ssoins-1", "identity_store_id": STORE, "future_field": {"x": 1},
+        "accounts": [{"id": "111111111111", "name": null, "status": null}],
+        "permission_sets": [{"arn": PS_ADMIN, "name": "AdministratorAccess"}],
+        "users": [{"user_id": "u-alice", "user_name": "alice", "email": null, "status": null, "created_at": null}],
+        "groups": [], "assignments": [assign("111111111111", PS_ADMIN, "USER", "u-alice")]}));
+    s.deliver(&[get_role_credentials(
+        new_identity("u-alice"),
+        "111111111111",
+        "AdministratorAccess",
+        "2026-11-21T00:00:00Z",
+    )]);
+    let rows = s.rows(&[]);
+    let r = row(&rows, "alice", "AdministratorAccess");
+    assert_eq!(
+        (
+            r["account_name"].as_str(),
+            r["user_status"].as_str(),
+            r["usage_status"].as_str()
+        ),
+        ("", "", "USED")
+    );
+}
+
+#[test]
+fn wrong_flags_are_refused() {
+    let s = scratch_with_previous_report();
+    assert_fails_keeping_previous(
+        &s,
+        &["--lookback-days", "0"],
+        &["--lookback-days must be between 1 and 3653"],
+    );
+    assert_fails_keeping_previous(&s, &["--lookback-days", "3654"], &["3654"]);
+    assert_fails_keeping_previous(&s, &["--as-of", "yesterday"], &["--as-of"]);
+}
