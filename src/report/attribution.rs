@@ -1,6 +1,7 @@
 //! Which directory user an event's [`UserRef`] names. The order matters and is the rule:
 //! 1. `onBehalfOf.userId` (events since 2025-07), if `onBehalfOf.identityStoreArn` (when
 //!    present) names this snapshot's identity store; any other store is another instance.
+//!    An id that is not in the directory is an unknown (deleted) user: no fallback.
 //! 2. else `principalId`, when it equals a user id in the directory;
 //! 3. else `userName`, case-insensitively, and only if the event is not older than the
 //!    user's `created_at`: an older event belongs to an earlier user of the same name.
@@ -54,7 +55,12 @@ impl<'a> Attributor<'a> {
             }
         }
         if let Some(id) = &user.on_behalf_of_user_id {
-            return Attribution::User(id);
+            // Rule 1 decides alone: a user id we do not know is a deleted (or foreign) user,
+            // never a reason to fall back to a name that may belong to someone else.
+            return match self.by_id.get(id.as_str()) {
+                Some(found) => Attribution::User(&found.user_id),
+                None => Attribution::Unknown,
+            };
         }
         if let Some(found) = user
             .principal_id
@@ -122,10 +128,18 @@ mod tests {
     fn on_behalf_of_comes_first() {
         let s = snapshot();
         let a = Attributor::new(&s);
-        let user = r(Some("u-new"), Some(OURS), Some("u-bob"), Some("alice"));
-        assert_eq!(a.attribute(&user, T2025), Attribution::User("u-new"));
-        let user = r(Some("u-new"), None, None, None);
-        assert_eq!(a.attribute(&user, T2025), Attribution::User("u-new"));
+        let user = r(Some("u-bob"), Some(OURS), Some("u-alice"), Some("alice"));
+        assert_eq!(a.attribute(&user, T2025), Attribution::User("u-bob"));
+        let user = r(Some("u-bob"), None, None, None);
+        assert_eq!(a.attribute(&user, T2025), Attribution::User("u-bob"));
+        // A user id that is not in the directory does not fall back to the name.
+        let user = r(
+            Some("u-deleted"),
+            Some(OURS),
+            Some("u-alice"),
+            Some("alice"),
+        );
+        assert_eq!(a.attribute(&user, T2025), Attribution::Unknown);
     }
 
     #[test]
