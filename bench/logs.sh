@@ -39,15 +39,22 @@ best_of_3() {
 floor() { find "$data/logs/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 cat | gzip -dc; }
 tool() {
   target/release/idc-credential-report generate --directory-snapshot "$data/snapshot.json" \
-    --cloudtrail-logs "$data/logs" --as-of 2026-11-22T00:00:00Z --output /tmp/bench-report.csv 2>/dev/null
+    --cloudtrail-logs "$data/logs/AWSLogs" --as-of 2026-11-22T00:00:00Z --output /tmp/bench-report.csv 2>/dev/null
 }
 duck() { "$python" bench/duckdb_last_use.py "$data/logs" 2026-08-24T00:00:00Z 2026-11-22T00:00:00Z "$(nproc)"; }
+
+# Both must have found the same evidence keys (user as named x kind x account x permission set).
+duck_keys=$(duck)
+tool >/dev/null
+tool_keys=$("$python" -c 'import json,sys; a=json.load(open(sys.argv[1]))["attribution"]; print(sum(v for k, v in a.items() if k.startswith("keys_")))' /tmp/bench-report.manifest.json)
+[ "$duck_keys" = "$tool_keys" ] || { echo "DuckDB found $duck_keys evidence keys, this tool $tool_keys" >&2; exit 1; }
 
 t_floor=$(best_of_3 floor)
 t_tool=$(best_of_3 tool)
 t_duck=$(best_of_3 duck)
 
 echo
+echo "Both found $tool_keys evidence keys."
 echo "CloudTrail logs: $files files, $((compressed / 1000000)) MB gzip, $((uncompressed / 1000000)) MB JSON; $(nproc) cores"
 printf '%-44s %8s %10s %8s\n' "" "seconds" "MB/s JSON" "x floor"
 row() { awk -v n="$1" -v t="$2" -v u="$uncompressed" -v f="$t_floor" 'BEGIN { printf "%-44s %8.2f %10.0f %8.2f\n", n, t, u / 1e6 / t, t / f }'; }

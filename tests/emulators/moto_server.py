@@ -1,0 +1,531 @@
+"""A local AWS for the directory half of idc-credential-report: moto's server, corrected.
+
+Why this exists: the tool enumerates an IAM Identity Center directory with the real AWS SDK
+for Rust (sso-admin, identitystore, organizations, STS). Its tests need an endpoint that
+answers those calls the way AWS does, including what breaks naive clients: pages, throttling,
+denied actions, transient 5xx. moto's server answers the calls, but in places not as AWS does;
+moto_corrections.py patches those places, moto_snapshot.py preloads a directory snapshot with
+its exact ids, and this file is the launcher and the "front door" in front of moto that
+enforces AWS's quotas, injects faults and logs every call.
+
+Usage:
+    python tests/emulators/moto_server.py [--port 0] [--snapshot FILE.json]
+        [--config FILE.json] [--calls-log FILE.jsonl] [--region us-east-1]
+
+Prints one line, {"port": N, "instance_arn": "...", "identity_store_id": "..."}, once it
+listens on 127.0.0.1, and exits when its standard input closes or on SIGTERM. Start it with
+stdin=PIPE: an empty or closed stdin stops it at once. The config format and every correction
+are in tests/emulators/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+import botocore.session
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from moto_corrections import apply_corrections
+from moto_snapshot import default_directory, management_account, preload
+
+# --------------------------------------------------------------------------------------------
+# Services, protocols and AWS's documented limits
+# --------------------------------------------------------------------------------------------
+
+# The SigV4 signing name in the Authorization header says which service a request is for
+# (every service shares one endpoint here, through AWS_ENDPOINT_URL).
+SERVICE_BY_SIGNING_NAME = {
+    "sso": "sso-admin",
+    "identitystore": "identitystore",
+    "organizations": "organizations",
+    "sts": "sts",
+}
+# Unsigned requests still carry the awsJson1_1 target prefix.
+SERVICE_BY_TARGET_PREFIX = {
+    "SWBExternalService": "sso-admin",
+    "AWSIdentityStore": "identitystore",
+    "AWSOrganizationsV20161128": "organizations",
+}
+# The IAM action prefix of each service: sso-admin's actions are "sso:...".
+IAM_PREFIX = {"sso-admin": "sso", "identitystore": "identitystore",
+              "organizations": "organizations", "sts": "sts"}
+QUERY_SERVICES = frozenset({"sts"})  # awsQuery: form body in, XML out
+
+# Requests per second (token-bucket refill rate; the bucket holds `rate` tokens, so a burst
+# of `rate` calls passes at once). Sources, in tests/emulators/README.md:
+#   sso-admin: "IAM Identity Center APIs have a collective throttle maximum of 20 TPS"
+#   identitystore: 20 TPS for each Identity Store API
+#   organizations: low per-API limits; 2/s is our conservative stand-in (configurable)
+#   sts: 600/s per account and Region, which the tool never approaches
+DEFAULT_RATES: dict[str, float] = {
+    "sso-admin": 20.0, "identitystore": 20.0, "organizations": 2.0, "sts": 600.0,
+}
+# Scope of one bucket: Identity Center throttles all its APIs together, the identity store and
+# Organizations throttle each API on its own, STS the account as a whole.
+PER_API_QUOTA_SERVICES = frozenset({"identitystore", "organizations"})
+
+REPEATED_NEXT_TOKEN = "cmVwZWF0ZWQtbmV4dC10b2tlbg=="  # matches every service's token pattern
+DEFAULT_REGION = "us-east-1"
+
+# --------------------------------------------------------------------------------------------
+# Configuration (--config FILE.json)
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class EmulatorConfig:
+    """Quotas and injected faults. Keys name "service" or "service:Operation"."""
+
+    rates: dict[str, float | None] = field(default_factory=dict)
+    deny: frozenset[str] = frozenset()
+    max_page_size: int | None = None
+    fail_5xx: dict[str, int] = field(default_factory=dict)
+    repeat_next_token: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> EmulatorConfig:
+        known = {"rates", "deny", "max_page_size", "fail_5xx", "repeat_next_token"}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        page = raw.get("max_page_size")
+        if page is not None and (not isinstance(page, int) or page < 1):
+            raise ValueError("max_page_size must be a positive integer")
+        return cls(
+            rates={_canonical_key(k): (None if v is None else float(v))
+                   for k, v in raw.get("rates", {}).items()},
+            deny=frozenset(_canonical_key(k) for k in raw.get("deny", [])),
+            max_page_size=page,
+            fail_5xx={_canonical_key(k): int(v) for k, v in raw.get("fail_5xx", {}).items()},
+            repeat_next_token=frozenset(_canonical_key(k) for k in raw.get("repeat_next_token", [])),
+        )
+
+    @classmethod
+    def load(cls, path: str | None) -> EmulatorConfig:
+        if not path:
+            return cls()
+        with open(path, encoding="utf-8") as f:
+            return cls.from_json(json.load(f))
+
+
+def _canonical_key(key: str) -> str:
+    """Accept both "sso-admin:Op" and the IAM spelling "sso:Op"."""
+    service, _, operation = key.partition(":")
+    service = "sso-admin" if service == "sso" else service
+    return f"{service}:{operation}" if operation else service
+
+
+# --------------------------------------------------------------------------------------------
+# Quotas: token buckets
+# --------------------------------------------------------------------------------------------
+
+class TokenBucket:
+    """Holds up to `rate` tokens and regains `rate` per second; each call takes one."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return True
+            return False
+
+
+class QuotaBook:
+    """One bucket per quota scope; a rate of null or <= 0 lifts the quota."""
+
+    def __init__(self, rates: dict[str, float | None]) -> None:
+        self.rates: dict[str, float | None] = {**DEFAULT_RATES, **rates}
+        self.buckets: dict[str, TokenBucket | None] = {}
+        self.lock = threading.Lock()
+
+    def admit(self, service: str, operation: str) -> bool:
+        bucket = self._bucket(service, operation)
+        return bucket is None or bucket.take()
+
+    def _bucket(self, service: str, operation: str) -> TokenBucket | None:
+        per_api = service in PER_API_QUOTA_SERVICES
+        scope = f"{service}:{operation}" if per_api else service
+        with self.lock:
+            if scope not in self.buckets:
+                rate = self.rates.get(f"{service}:{operation}", self.rates.get(service))
+                self.buckets[scope] = TokenBucket(rate) if rate and rate > 0 else None
+            return self.buckets[scope]
+
+
+# --------------------------------------------------------------------------------------------
+# Answers in each protocol's wire format
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def error_reply(service: str, status: int, code: str, message: str, **extra: str) -> Reply:
+    """An error as AWS sends it: awsJson1_1 body + x-amzn-ErrorType, or awsQuery XML."""
+    request_id = str(uuid.uuid4())
+    if service in QUERY_SERVICES:
+        kind = "Receiver" if status >= 500 else "Sender"
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    else:
+        body = json.dumps({"__type": code, "message": message, **extra}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"),
+                   ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
+    headers.append(("Content-Length", str(len(body))))
+    return Reply(status, headers, body)
+
+
+def throttled_reply(service: str) -> Reply:
+    # Organizations models its throttle as TooManyRequestsException (HTTP 400), STS answers the
+    # query-protocol code "Throttling", the others ThrottlingException; the Rust SDK's retry
+    # classifier treats all three as throttling errors.
+    if service == "organizations":
+        return error_reply(service, 400, "TooManyRequestsException",
+                           "You have sent too many requests in too short a period of time. "
+                           "Try again later.")
+    if service == "sts":
+        return error_reply(service, 400, "Throttling", "Rate exceeded")
+    return error_reply(service, 400, "ThrottlingException", "Rate exceeded")
+
+
+def denied_reply(service: str, operation: str, account_id: str) -> Reply:
+    action = f"{IAM_PREFIX[service]}:{operation}"
+    caller = f"arn:aws:sts::{account_id}:assumed-role/idc-credential-report/emulator"
+    message = (f"User: {caller} is not authorized to perform: {action} "
+               f"because no identity-based policy allows the {action} action")
+    code = "AccessDenied" if service == "sts" else "AccessDeniedException"
+    return error_reply(service, 403 if service == "sts" else 400, code, message)
+
+
+def internal_error_reply(service: str) -> Reply:
+    codes = {"organizations": "ServiceException", "sts": "InternalFailure"}
+    return error_reply(service, 500, codes.get(service, "InternalServerException"),
+                       "The request processing has failed because of an unknown error.")
+
+
+# --------------------------------------------------------------------------------------------
+# The front door: identifies each call, applies quotas and faults, logs it
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Call:
+    service: str
+    operation: str
+    body: bytes
+    is_json: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+    @property
+    def action(self) -> str:
+        return f"{IAM_PREFIX.get(self.service, self.service)}:{self.operation}"
+
+
+def identify(environ: dict[str, Any], body: bytes) -> Call | None:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    service = _service_from_auth(environ.get("HTTP_AUTHORIZATION", ""))
+    if target:
+        prefix, _, operation = target.partition(".")
+        return Call(service or SERVICE_BY_TARGET_PREFIX.get(prefix, prefix), operation, body, True)
+    form = parse_qs(body.decode("utf-8", "replace")) if body else {}
+    form = form or parse_qs(environ.get("QUERY_STRING", ""))
+    action = (form.get("Action") or [""])[0]
+    if service and action:
+        return Call(service, action, body, False)
+    return None
+
+
+def _service_from_auth(authorization: str) -> str | None:
+    try:
+        scope = authorization.split(",")[0].split()[1]  # Credential=AKID/date/region/svc/aws4_request
+        name = scope.split("/")[3]
+    except IndexError:
+        return None
+    return SERVICE_BY_SIGNING_NAME.get(name, name)
+
+
+@functools.lru_cache(maxsize=None)
+def max_results_range(service: str, operation: str) -> tuple[int, int] | None:
+    """(min, max) of the operation's MaxResults, from the service model botocore ships."""
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+        members = model.operation_model(operation).input_shape.members
+    except Exception:  # noqa: BLE001 - unknown service or operation: not paginated here
+        return None
+    shape = members.get("MaxResults")
+    if shape is None:
+        return None
+    return int(shape.metadata.get("min", 1)), int(shape.metadata.get("max", 1000))
+
+
+class CallsLog:
+    """One JSON line per request, flushed at once so a reader sees it while we run."""
+
+    def __init__(self, path: str | None) -> None:
+        self.file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+        self.lock = threading.Lock()
+
+    def write(self, call: Call | None, status: int, arrived: float) -> None:
+        """`arrived` is the request's time.monotonic() on arrival, so rates can be read off."""
+        if self.file is None:
+            return
+        line = {"service": call.service if call else "unknown",
+                "operation": call.operation if call else "unknown",
+                "action": call.action if call else "unknown",
+                "status": status, "t": round(arrived, 6)}
+        with self.lock:
+            self.file.write(json.dumps(line) + "\n")
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file:
+            self.file.close()
+
+
+class FrontDoor:
+    """WSGI middleware in front of moto: quota → deny → 5xx → validation → moto → rewrites."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], config: EmulatorConfig,
+                 calls_log: CallsLog, account_id: str) -> None:
+        self.app = app
+        self.config = config
+        self.quotas = QuotaBook(config.rates)
+        self.calls_log = calls_log
+        self.account_id = account_id
+        self.failures_left = dict(config.fail_5xx)
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        arrived = time.monotonic()
+        body = _read_body(environ)
+        call = identify(environ, body)
+        reply = self._refusal(call) or self._forward(environ, call, body)
+        self.calls_log.write(call, reply.status, arrived)
+        start_response(f"{reply.status} {_reason(reply.status)}", reply.headers)
+        return [reply.body]
+
+    def _refusal(self, call: Call | None) -> Reply | None:
+        if call is None:
+            return None
+        if not self.quotas.admit(call.service, call.operation):
+            return throttled_reply(call.service)
+        if call.key in self.config.deny or call.service in self.config.deny:
+            return denied_reply(call.service, call.operation, self.account_id)
+        if self._take_failure(call.key):
+            return internal_error_reply(call.service)
+        return self._invalid_page_size(call)
+
+    def _take_failure(self, key: str) -> bool:
+        with self.lock:
+            left = self.failures_left.get(key, 0)
+            if left > 0:
+                self.failures_left[key] = left - 1
+                return True
+            return False
+
+    def _invalid_page_size(self, call: Call) -> Reply | None:
+        # AWS rejects a MaxResults outside the model's range; the Rust SDK does not check it.
+        bounds = max_results_range(call.service, call.operation) if call.is_json else None
+        value = _json_body(call.body).get("MaxResults") if bounds else None
+        if bounds is None or not isinstance(value, int) or bounds[0] <= value <= bounds[1]:
+            return None
+        code = "InvalidInputException" if call.service == "organizations" else "ValidationException"
+        return error_reply(call.service, 400, code,
+                           f"1 validation error detected: Value '{value}' at 'maxResults' failed to "
+                           f"satisfy constraint: Member must have value between {bounds[0]} and {bounds[1]}")
+
+    def _forward(self, environ: dict[str, Any], call: Call | None, body: bytes) -> Reply:
+        repeat = call is not None and call.key in self.config.repeat_next_token
+        if call is not None and call.is_json:
+            body = self._rewrite_request(call, body, repeat)
+        reply = _run_wsgi(self.app, environ, body)
+        if repeat and reply.status == 200:
+            reply = _with_next_token(reply, REPEATED_NEXT_TOKEN)
+        if call is not None and call.is_json:
+            reply.headers = _json_content_type(reply.headers)
+        return reply
+
+    def _rewrite_request(self, call: Call, body: bytes, repeat: bool) -> bytes:
+        cap = self.config.max_page_size
+        paginated = max_results_range(call.service, call.operation) is not None
+        if not repeat and not (cap and paginated):
+            return body
+        request = _json_body(body)
+        if repeat:
+            request.pop("NextToken", None)  # every page is the first page
+        if cap and paginated:
+            request["MaxResults"] = min(int(request.get("MaxResults") or cap), cap)
+        return json.dumps(request).encode()
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _run_wsgi(app: Callable[..., Iterable[bytes]], environ: dict[str, Any], body: bytes) -> Reply:
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]],
+                       exc_info: Any = None) -> Callable[[bytes], None]:
+        seen["status"], seen["headers"] = int(status.split()[0]), list(headers)
+        return lambda _data: None
+
+    result = app(environ, start_response)
+    try:
+        payload = b"".join(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    headers = [(k, v) for k, v in seen["headers"] if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(payload))))
+    return Reply(seen["status"], headers, payload)
+
+
+def _with_next_token(reply: Reply, token: str) -> Reply:
+    body = _json_body(reply.body)
+    body["NextToken"] = token
+    payload = json.dumps(body).encode()
+    headers = [(k, v) for k, v in reply.headers if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(payload))))
+    return Reply(reply.status, headers, payload)
+
+
+def _json_content_type(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """AWS labels awsJson1_1 answers application/x-amz-json-1.1; moto says text/html."""
+    kept = [(k, v) for k, v in headers if k.lower() != "content-type"]
+    return [*kept, ("Content-Type", "application/x-amz-json-1.1")]
+
+
+def _reason(status: int) -> str:
+    return {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            500: "Internal Server Error"}.get(status, "Status")
+
+
+# --------------------------------------------------------------------------------------------
+# Launcher
+# --------------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--snapshot", help="directory snapshot to preload (JSON)")
+    parser.add_argument("--config", help="quotas and injected faults (JSON)")
+    parser.add_argument("--calls-log", help="append one JSON line per request here")
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION")
+                        or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+                        help="region the Identity Center instance lives in")
+    return parser.parse_args(argv)
+
+
+def load_snapshot(path: str | None) -> dict[str, Any] | None:
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def build_app(config: EmulatorConfig, calls_log: CallsLog, account_id: str) -> FrontDoor:
+    return FrontDoor(DomainDispatcherApplication(create_backend_app), config, calls_log, account_id)
+
+
+def wait_for_stop() -> None:
+    """Block until stdin reaches end of file or SIGTERM/SIGINT arrives."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def watch_stdin() -> None:
+        for _ in _lines(sys.stdin):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    while not stop.wait(0.5):
+        pass
+
+
+def _lines(stream: Any) -> Iterator[str]:
+    try:
+        yield from stream
+    except (OSError, ValueError):
+        return
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    config = EmulatorConfig.load(args.config)
+    snapshot = load_snapshot(args.snapshot)
+    # moto answers for the account in MOTO_ACCOUNT_ID (STS GetCallerIdentity included); make it
+    # the organization's management account, the first account of the snapshot.
+    account_id = management_account(snapshot) or os.environ.get("MOTO_ACCOUNT_ID") or "123456789012"
+    os.environ["MOTO_ACCOUNT_ID"] = account_id
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    apply_corrections()
+    directory = (preload(snapshot, account_id, args.region) if snapshot
+                 else default_directory(account_id, args.region))
+    calls_log = CallsLog(args.calls_log)
+    server = make_server("127.0.0.1", args.port, build_app(config, calls_log, account_id),
+                         threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"loaded in {time.monotonic() - started:.2f}s", file=sys.stderr)
+    print(json.dumps({"port": server.server_port, "instance_arn": directory.instance_arn,
+                      "identity_store_id": directory.identity_store_id}), flush=True)
+    sys.stdout = sys.stderr  # the announcement is the only line on stdout
+    try:
+        wait_for_stop()
+    finally:
+        server.shutdown()
+        calls_log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
