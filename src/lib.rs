@@ -4,6 +4,7 @@
 //! [`directory`] (who holds what) -> [`evidence`] (who used what, when) ->
 //! [`report`] (the join, one row per assignment and user) -> [`output`] (CSV and manifest).
 
+pub mod aws;
 pub mod directory;
 pub mod evidence;
 pub mod output;

@@ -1,14 +1,17 @@
 //! One report run, start to finish: the same steps for the CLI and (later) the Lambda.
 
+use crate::aws::{load_sdk_config, AwsError};
+use crate::directory::aws::{read_directory, AssignmentStrategy, DirectoryOptions, DirectoryReadInfo};
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::{Evidence, Window};
-use crate::output::{
-    format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning,
-};
+use crate::output::{format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning};
 use crate::report::{build_report, JoinStats, Report, UsageStatus, UserState};
+use aws_config::SdkConfig;
 use chrono::{SecondsFormat, Utc};
 use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -18,12 +21,15 @@ pub enum Error {
     Logs(#[from] LogsError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// Where the directory comes from.
 #[derive(Debug, Clone)]
 pub enum DirectorySource {
     SnapshotFile(PathBuf),
+    Aws(DirectoryOptions),
 }
 
 /// Where the evidence comes from.
@@ -41,7 +47,7 @@ pub struct ReportRequest {
 }
 
 /// Hooks for showing progress; all optional.
-pub trait Progress: Sync {
+pub trait Progress: Send + Sync {
     fn files_found(&self, _count: u64) {}
     fn file_done(&self) {}
     fn finished(&self) {}
@@ -56,73 +62,85 @@ pub struct Generated {
     pub manifest: Manifest,
 }
 
-pub fn run(request: &ReportRequest, progress: &dyn Progress) -> Result<Generated, Error> {
-    let (snapshot, directory_info) = load_directory(&request.directory)?;
-    let evidence = load_evidence(&request.evidence, &request.window, progress)?;
-    Ok(assemble(
-        &snapshot,
-        directory_info,
-        evidence,
-        &request.window,
-    ))
+/// The AWS configuration, loaded once and only if a source needs it.
+#[derive(Default)]
+pub struct AwsSession(OnceCell<SdkConfig>);
+
+impl AwsSession {
+    pub async fn config(&self) -> &SdkConfig {
+        self.0.get_or_init(load_sdk_config).await
+    }
 }
 
-fn load_directory(source: &DirectorySource) -> Result<(Snapshot, DirectoryInfo), Error> {
+pub async fn run(request: &ReportRequest, progress: Arc<dyn Progress>) -> Result<Generated, Error> {
+    let session = AwsSession::default();
+    let (snapshot, directory_info) = load_directory(&request.directory, &session).await?;
+    let evidence = load_evidence(&request.evidence, &request.window, progress).await?;
+    Ok(assemble(&snapshot, directory_info, evidence, &request.window))
+}
+
+/// Reads the live directory, for the `snapshot` command.
+pub async fn read_live_directory(options: &DirectoryOptions) -> Result<(Snapshot, DirectoryReadInfo), Error> {
+    let session = AwsSession::default();
+    Ok(read_directory(session.config().await, options).await?)
+}
+
+async fn load_directory(source: &DirectorySource, session: &AwsSession) -> Result<(Snapshot, DirectoryInfo), Error> {
     match source {
         DirectorySource::SnapshotFile(path) => {
             let snapshot = load_snapshot(path)?;
-            let info = directory_info(&snapshot, "snapshot-file", &path.display().to_string());
+            let info = directory_info(&snapshot, "snapshot-file", &path.display().to_string(), None);
+            Ok((snapshot, info))
+        }
+        DirectorySource::Aws(options) => {
+            let (snapshot, read) = read_directory(session.config().await, options).await?;
+            let info = directory_info(&snapshot, "aws", &snapshot.instance_arn, Some(read));
             Ok((snapshot, info))
         }
     }
 }
 
-fn load_evidence(
-    source: &EvidenceSource,
-    window: &Window,
-    progress: &dyn Progress,
-) -> Result<Evidence, Error> {
+async fn load_evidence(source: &EvidenceSource, window: &Window, progress: Arc<dyn Progress>) -> Result<Evidence, Error> {
     match source {
         EvidenceSource::CloudTrailLogs { root, options } => {
-            let files = find_log_files(root)?;
-            progress.files_found(files.len() as u64);
-            let evidence = read_logs(root, &files, window, options, &|| progress.file_done());
-            progress.finished();
-            Ok(evidence?)
+            let (root, options, window) = (root.clone(), options.clone(), *window);
+            // CPU-bound and parallel on its own: keep it off the async workers.
+            let evidence = tokio::task::spawn_blocking(move || {
+                let files = find_log_files(&root)?;
+                progress.files_found(files.len() as u64);
+                let evidence = read_logs(&root, &files, &window, &options, &|| progress.file_done());
+                progress.finished();
+                evidence
+            })
+            .await
+            .expect("the log reader does not panic")?;
+            Ok(evidence)
         }
     }
 }
 
-pub fn directory_info(snapshot: &Snapshot, source: &str, location: &str) -> DirectoryInfo {
+pub fn directory_info(snapshot: &Snapshot, source: &str, location: &str, read: Option<DirectoryReadInfo>) -> DirectoryInfo {
     DirectoryInfo {
         source: source.into(),
         location: location.into(),
         instance_arn: snapshot.instance_arn.clone(),
         identity_store_id: snapshot.identity_store_id.clone(),
-        captured_at: snapshot
-            .captured_at
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        captured_at: snapshot.captured_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         accounts: snapshot.accounts.len(),
         permission_sets: snapshot.permission_sets.len(),
         users: snapshot.users.len(),
         groups: snapshot.groups.len(),
         assignments: snapshot.assignments.len(),
+        read,
     }
 }
 
 /// Joins directory and evidence and describes the result.
-pub fn assemble(
-    snapshot: &Snapshot,
-    directory: DirectoryInfo,
-    evidence: Evidence,
-    window: &Window,
-) -> Generated {
+pub fn assemble(snapshot: &Snapshot, directory: DirectoryInfo, evidence: Evidence, window: &Window) -> Generated {
     let report = build_report(snapshot, &evidence, window);
-    let used = report
-        .rows
-        .iter()
-        .filter(|r| r.usage_status() == UsageStatus::Used)
-        .count();
+    let used = report.rows.iter().filter(|r| r.usage_status() == UsageStatus::Used).count();
+    let mut warnings = directory_warnings(&directory);
+    warnings.extend(evidence_warnings(&evidence, &report.join));
     let manifest = Manifest {
         tool: ToolInfo::default(),
         generated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -130,7 +148,7 @@ pub fn assemble(
         window_start: format_time(window.start_secs()),
         lookback_days: window.lookback_days,
         directory,
-        warnings: warnings(&evidence, &report.join),
+        warnings,
         evidence: evidence.source,
         attribution: report.join.clone(),
         report: ReportCounts {
@@ -138,19 +156,36 @@ pub fn assemble(
             rows: report.rows.len(),
             used,
             unused: report.rows.len() - used,
-            principals_not_found: report
-                .rows
-                .iter()
-                .filter(|r| r.user_state == UserState::NotFound)
-                .count(),
+            principals_not_found: report.rows.iter().filter(|r| r.user_state == UserState::NotFound).count(),
             sha256: String::new(),
         },
     };
     Generated { report, manifest }
 }
 
+fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {
+    let Some(read) = &directory.read else {
+        return Vec::new();
+    };
+    let mut warnings: Vec<Warning> = read
+        .warnings
+        .iter()
+        .map(|message| Warning {
+            code: "account_names_unavailable",
+            message: message.clone(),
+        })
+        .collect();
+    if read.assignment_strategy_used == AssignmentStrategy::PerPrincipal.as_str() {
+        warnings.push(Warning {
+            code: "deleted_principals_not_listed",
+            message: "assignments were listed per principal, which cannot see assignments whose user or group was deleted; use --assignment-strategy per-permission-set to list those too".into(),
+        });
+    }
+    warnings
+}
+
 /// What limits the report's proof, in the order an auditor should read it.
-fn warnings(evidence: &Evidence, join: &JoinStats) -> Vec<Warning> {
+fn evidence_warnings(evidence: &Evidence, join: &JoinStats) -> Vec<Warning> {
     let source = &evidence.source;
     let mut warnings = Vec::new();
     let mut warn = |code, message: String| warnings.push(Warning { code, message });
@@ -186,10 +221,7 @@ fn warnings(evidence: &Evidence, join: &JoinStats) -> Vec<Warning> {
     if join.keys_unknown_user > 0 {
         warn(
             "unknown_users",
-            format!(
-                "{} evidence key(s) name users that are not in the directory (deleted users?)",
-                join.keys_unknown_user
-            ),
+            format!("{} evidence key(s) name users that are not in the directory (deleted users?)", join.keys_unknown_user),
         );
     }
     warnings

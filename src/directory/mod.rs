@@ -4,6 +4,7 @@
 //! later, written from live AWS by the `snapshot` command, so an offline run can replay the
 //! directory of any past day. See `docs/snapshot-format.md`.
 
+pub mod aws;
 mod snapshot;
 
 pub use snapshot::{load_snapshot, SnapshotError};

@@ -39,16 +39,28 @@ pub fn write_report_files(
     let result = (|| {
         let sha256 = write_file(&csv_tmp, |w| write_csv(w, rows).map_err(io::Error::other))?;
         let manifest = finish_manifest(sha256);
-        write_file(&manifest_tmp, |w| {
-            serde_json::to_writer_pretty(&mut *w, &manifest)?;
-            w.write_all(b"\n")
-        })?;
+        write_json_file(&manifest_tmp, &manifest)?;
         rename(&csv_tmp, report)?;
         rename(&manifest_tmp, &manifest_path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&csv_tmp);
         let _ = std::fs::remove_file(&manifest_tmp);
+    }
+    result
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary file, so that `path` holds
+/// either its old content or the complete new one.
+pub fn write_json_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), OutputError> {
+    let tmp = temp_path(path);
+    let result = write_file(&tmp, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")
+    })
+    .and_then(|_| rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
     result
 }

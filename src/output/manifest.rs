@@ -46,6 +46,9 @@ pub struct DirectoryInfo {
     pub users: usize,
     pub groups: usize,
     pub assignments: usize,
+    /// How a live directory was read: strategy, calls per IAM action, warnings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<crate::directory::aws::DirectoryReadInfo>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -55,7 +55,8 @@ fn report_as_expected(out: &Path, expected: &Value) -> Value {
         },
         window,
     };
-    let generated = run(&request, &NoProgress).expect("the report runs");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let generated = runtime.block_on(run(&request, std::sync::Arc::new(NoProgress))).expect("the report runs");
     let mut uses = BTreeMap::new();
     let mut portal = BTreeMap::new();
     for row in generated

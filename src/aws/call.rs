@@ -1,0 +1,190 @@
+//! One AWS call: paced, retried with jittered backoff, counted, and its failure explained.
+
+use super::errors::{classify, AwsError, Failure};
+use super::RateLimiter;
+use aws_sdk_ssoadmin::config::http::HttpResponse;
+use aws_sdk_ssoadmin::error::{DisplayErrorContext, SdkError};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use rand::Rng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How often and how patiently to retry throttling and server errors.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// "Full jitter": a random wait up to an exponentially growing cap, so that callers that
+    /// were throttled together do not come back together.
+    fn delay(&self, attempt: u32) -> Duration {
+        let cap = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
+        rand::thread_rng().gen_range(Duration::ZERO..=cap)
+    }
+}
+
+/// Calls made per IAM action, for the manifest and the benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ActionCount {
+    pub calls: u64,
+    pub throttled: u64,
+    pub server_errors: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct CallStats(Mutex<BTreeMap<&'static str, ActionCount>>);
+
+impl CallStats {
+    fn update(&self, action: &'static str, change: impl FnOnce(&mut ActionCount)) {
+        change(self.0.lock().expect("stats lock").entry(action).or_default());
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, ActionCount> {
+        let map = self.0.lock().expect("stats lock");
+        map.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+}
+
+/// Makes calls under a shared retry policy and counts them.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub policy: RetryPolicy,
+    pub stats: Arc<CallStats>,
+}
+
+impl Caller {
+    /// Runs `op` until it succeeds, fails for good, or runs out of attempts. Every attempt
+    /// waits for `limiter` first. `action` is the IAM action (`sso:ListAccountAssignments`),
+    /// `resource` what it was called on, both for error messages.
+    pub async fn call<T, E, F, Fut>(&self, limiter: &RateLimiter, action: &'static str, resource: &str, mut op: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut attempt = 0;
+        loop {
+            limiter.acquire().await;
+            self.stats.update(action, |c| c.calls += 1);
+            let error = match op().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            attempt += 1;
+            let status = error.raw_response().map(|r| r.status().as_u16());
+            let failure = classify(error.meta(), status, matches!(error, SdkError::ServiceError(_)));
+            match failure {
+                Failure::Throttled => self.stats.update(action, |c| c.throttled += 1),
+                Failure::Transient => self.stats.update(action, |c| c.server_errors += 1),
+                _ => {}
+            }
+            let retryable = matches!(failure, Failure::Throttled | Failure::Transient);
+            if retryable && attempt < self.policy.max_attempts {
+                tokio::time::sleep(self.policy.delay(attempt)).await;
+                continue;
+            }
+            return Err(describe(failure, error, action, resource, attempt));
+        }
+    }
+}
+
+fn describe<E>(failure: Failure, error: SdkError<E, HttpResponse>, action: &'static str, resource: &str, attempts: u32) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let resource = resource.to_owned();
+    let message = error
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+    match failure {
+        Failure::AccessDenied => AwsError::AccessDenied { action, resource, message },
+        Failure::Throttled => AwsError::Throttled { action, resource, attempts },
+        Failure::Transient if !matches!(error, SdkError::ServiceError(_)) => AwsError::Transport {
+            action,
+            resource,
+            attempts,
+            message,
+        },
+        _ => AwsError::Service {
+            action,
+            resource,
+            code: error.code().unwrap_or("Unknown").to_owned(),
+            message,
+        },
+    }
+}
+
+/// Follows `NextToken` until the last page, refusing a token that comes back twice.
+pub async fn paginate<T, F, Fut>(action: &'static str, resource: &str, mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut token = None;
+    loop {
+        let (mut batch, next) = page(token.take()).await?;
+        items.append(&mut batch);
+        match next.filter(|t| !t.is_empty()) {
+            None => return Ok(items),
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(AwsError::PaginationLoop {
+                    action,
+                    resource: resource.to_owned(),
+                })
+            }
+            Some(next) => token = Some(next),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pagination_stops_on_a_repeated_token() {
+        let result: Result<Vec<u32>, _> = paginate("x:List", "r", |_| async { Ok((vec![1], Some("same".to_owned()))) }).await;
+        assert!(matches!(result, Err(AwsError::PaginationLoop { .. })));
+    }
+
+    #[tokio::test]
+    async fn pagination_collects_every_page() {
+        let result = paginate("x:List", "r", |token| async move {
+            Ok(match token.as_deref() {
+                None => (vec![1, 2], Some("a".to_owned())),
+                Some("a") => (vec![3], Some(String::new())),
+                _ => unreachable!(),
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(result, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy::default();
+        for attempt in 0..30 {
+            assert!(policy.delay(attempt) <= policy.max_delay);
+        }
+    }
+}

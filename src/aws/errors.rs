@@ -1,0 +1,85 @@
+//! Errors from AWS calls, phrased so that the user knows what to do.
+
+use aws_smithy_types::error::metadata::ErrorMetadata;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("access denied: {action} on {resource} ({message}). Allow the IAM action {action} for the credentials in use")]
+    AccessDenied {
+        action: &'static str,
+        resource: String,
+        message: String,
+    },
+    #[error("{action} was throttled {attempts} times in a row on {resource}: another tool may share the quota. Lower the request rate (see --help) or retry later")]
+    Throttled {
+        action: &'static str,
+        resource: String,
+        attempts: u32,
+    },
+    #[error("{action} on {resource} failed: {code}: {message}")]
+    Service {
+        action: &'static str,
+        resource: String,
+        code: String,
+        message: String,
+    },
+    #[error("{action} on {resource} could not reach AWS after {attempts} attempts: {message}")]
+    Transport {
+        action: &'static str,
+        resource: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("{action} on {resource} returned the same NextToken twice; stopping instead of looping forever")]
+    PaginationLoop { action: &'static str, resource: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl AwsError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::AccessDenied { .. } => Some("AccessDeniedException"),
+            AwsError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The call was refused for lack of permission, or as not valid for this caller (e.g.
+    /// an API that only the management account may call).
+    pub fn is_access_or_validation(&self) -> bool {
+        matches!(self, AwsError::AccessDenied { .. })
+            || self.code().is_some_and(|c| c.contains("Validation") || c.contains("AccessDenied"))
+    }
+}
+
+/// How a failed attempt should be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Failure {
+    Throttled,
+    Transient,
+    AccessDenied,
+    Permanent,
+}
+
+const THROTTLING_CODES: [&str; 6] = [
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+];
+
+pub(super) fn classify(metadata: &ErrorMetadata, status: Option<u16>, is_service_error: bool) -> Failure {
+    let code = metadata.code().unwrap_or_default();
+    if THROTTLING_CODES.contains(&code) || status == Some(429) {
+        Failure::Throttled
+    } else if code.contains("AccessDenied") || code == "UnauthorizedException" || status == Some(403) {
+        Failure::AccessDenied
+    } else if !is_service_error || status.is_some_and(|s| s >= 500) || code == "InternalServerException" {
+        Failure::Transient
+    } else {
+        Failure::Permanent
+    }
+}

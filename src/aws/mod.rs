@@ -1,0 +1,35 @@
+//! Talking to AWS. One place builds the SDK configuration ([`load_sdk_config`]); every call
+//! goes through [`Caller`], which paces it under the service's quota, retries throttling and
+//! server errors with jittered backoff, counts it, and turns failures into errors that say
+//! which IAM action on which resource failed.
+//!
+//! The SDK's own retries are switched off: a retry must wait for the rate limiter like any
+//! other call, or retries would pile onto a throttled API (the retry storm this avoids).
+
+mod call;
+mod errors;
+mod limiter;
+
+pub use call::{paginate, ActionCount, CallStats, Caller, RetryPolicy};
+pub use errors::AwsError;
+pub use limiter::RateLimiter;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use std::time::Duration;
+
+/// The standard configuration chain (environment, profile, SSO, instance role; region;
+/// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`), with SDK retries off.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .load()
+        .await
+}

@@ -1,0 +1,101 @@
+//! `generate`: the report and its manifest.
+
+use crate::directory_args::DirectoryArgs;
+use crate::progress::TerminalProgress;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use idc_credential_report::evidence::logs::LogsOptions;
+use idc_credential_report::evidence::Window;
+use idc_credential_report::output::{write_csv, write_report_files};
+use idc_credential_report::pipeline::{self, DirectorySource, EvidenceSource, Generated, ReportRequest};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Directory snapshot (who holds what), JSON as documented in docs/snapshot-format.md.
+    /// Without it, the directory is read live from AWS (see the directory flags).
+    #[arg(long, value_name = "FILE")]
+    directory_snapshot: Option<PathBuf>,
+
+    #[command(flatten)]
+    directory: DirectoryArgs,
+
+    /// CloudTrail log files as delivered to S3 (AWSLogs/...; *.json.gz and *.json), read recursively.
+    #[arg(long, value_name = "DIR")]
+    cloudtrail_logs: PathBuf,
+
+    /// End of the evidence window, RFC 3339 (e.g. 2026-11-22T00:00:00Z). Default: now.
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<DateTime<Utc>>,
+
+    /// Length of the evidence window in days, 1 to 3653.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    lookback_days: u32,
+
+    /// Skip log files that are not valid gzip/JSON (they are listed in the manifest's warnings)
+    /// instead of stopping.
+    #[arg(long)]
+    allow_malformed_logs: bool,
+
+    /// Where to write the CSV; the manifest goes beside it (report.csv -> report.manifest.json).
+    /// `-` writes the CSV to standard output and no manifest.
+    #[arg(long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+impl GenerateArgs {
+    fn request(&self) -> anyhow::Result<ReportRequest> {
+        let window = Window::new(self.as_of.unwrap_or_else(Utc::now), self.lookback_days)?;
+        let directory = match &self.directory_snapshot {
+            Some(path) => DirectorySource::SnapshotFile(path.clone()),
+            None => DirectorySource::Aws(self.directory.options()?),
+        };
+        Ok(ReportRequest {
+            directory,
+            evidence: EvidenceSource::CloudTrailLogs {
+                root: self.cloudtrail_logs.clone(),
+                options: LogsOptions {
+                    allow_malformed: self.allow_malformed_logs,
+                },
+            },
+            window,
+        })
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let request = self.request()?;
+        let generated = pipeline::run(&request, Arc::new(TerminalProgress::new())).await?;
+        for warning in &generated.manifest.warnings {
+            eprintln!("warning: {}", warning.message);
+        }
+        let counts = generated.manifest.report.clone();
+        self.write(generated)?;
+        eprintln!(
+            "{}: {} rows, {} used, {} unused, in {:.1} s",
+            self.output.display(),
+            counts.rows,
+            counts.used,
+            counts.unused,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
+    fn write(&self, generated: Generated) -> anyhow::Result<()> {
+        let Generated { report, mut manifest } = generated;
+        if self.output.as_os_str() == "-" {
+            let stdout = std::io::stdout().lock();
+            return write_csv(stdout, &report.rows).context("cannot write the report to standard output");
+        }
+        manifest.report.file = self.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        write_report_files(&self.output, &report.rows, |sha256| {
+            manifest.report.sha256 = sha256;
+            manifest
+        })?;
+        Ok(())
+    }
+}

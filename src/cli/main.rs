@@ -1,0 +1,43 @@
+//! The command-line tool: flags in, a validated request to the library, files out.
+//! Everything else lives in the library, shared with the Lambda.
+
+mod directory_args;
+mod generate;
+mod progress;
+mod snapshot;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// A credential report for AWS IAM Identity Center: every account assignment, and when its user
+/// last used it, from CloudTrail evidence.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the report (CSV) and its manifest (JSON, beside it).
+    Generate(generate::GenerateArgs),
+    /// Read the live directory from AWS and write it as a snapshot file.
+    Snapshot(snapshot::SnapshotArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => args.run().await,
+        Command::Snapshot(args) => args.run().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! A progress bar on standard error, only when it is a terminal and there is much to read.
+
+use idc_credential_report::pipeline::Progress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct TerminalProgress(Option<ProgressBar>);
+
+impl TerminalProgress {
+    pub fn new() -> Self {
+        TerminalProgress(std::io::stderr().is_terminal().then(ProgressBar::hidden))
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn files_found(&self, count: u64) {
+        if let Some(bar) = &self.0 {
+            if count >= 100 {
+                bar.set_length(count);
+                bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} log files {elapsed}").expect("valid template"));
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        }
+    }
+    fn file_done(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+    fn finished(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

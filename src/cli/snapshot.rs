@@ -1,0 +1,46 @@
+//! `snapshot`: the live directory, written as a snapshot file.
+
+use crate::directory_args::DirectoryArgs;
+use clap::Args;
+use idc_credential_report::output::write_json_file;
+use idc_credential_report::pipeline::read_live_directory;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    directory: DirectoryArgs,
+
+    /// Where to write the snapshot (JSON, docs/snapshot-format.md). Written whole or not at all.
+    #[arg(long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+impl SnapshotArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let options = self.directory.options()?;
+        eprintln!("reading the directory from AWS ...");
+        let (snapshot, read) = read_live_directory(&options).await?;
+        for warning in &read.warnings {
+            eprintln!("warning: {warning}");
+        }
+        write_json_file(&self.output, &snapshot)?;
+        let calls: u64 = read.calls.values().map(|c| c.calls).sum();
+        eprintln!(
+            "{}: {} accounts, {} permission sets, {} users, {} groups, {} assignments ({}: {}); {} calls in {:.1} s",
+            self.output.display(),
+            snapshot.accounts.len(),
+            snapshot.permission_sets.len(),
+            snapshot.users.len(),
+            snapshot.groups.len(),
+            snapshot.assignments.len(),
+            read.assignment_strategy_used,
+            read.assignment_strategy_reason,
+            calls,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+}
