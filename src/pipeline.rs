@@ -1,11 +1,15 @@
 //! One report run, start to finish: the same steps for the CLI and (later) the Lambda.
 
 use crate::aws::{load_sdk_config, AwsError};
-use crate::directory::aws::{read_directory, AssignmentStrategy, DirectoryOptions, DirectoryReadInfo};
+use crate::directory::aws::{
+    read_directory, AssignmentStrategy, DirectoryOptions, DirectoryReadInfo,
+};
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::{Evidence, Window};
-use crate::output::{format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning};
+use crate::output::{
+    format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning,
+};
 use crate::report::{build_report, JoinStats, Report, UsageStatus, UserState};
 use aws_config::SdkConfig;
 use chrono::{SecondsFormat, Utc};
@@ -76,20 +80,35 @@ pub async fn run(request: &ReportRequest, progress: Arc<dyn Progress>) -> Result
     let session = AwsSession::default();
     let (snapshot, directory_info) = load_directory(&request.directory, &session).await?;
     let evidence = load_evidence(&request.evidence, &request.window, progress).await?;
-    Ok(assemble(&snapshot, directory_info, evidence, &request.window))
+    Ok(assemble(
+        &snapshot,
+        directory_info,
+        evidence,
+        &request.window,
+    ))
 }
 
 /// Reads the live directory, for the `snapshot` command.
-pub async fn read_live_directory(options: &DirectoryOptions) -> Result<(Snapshot, DirectoryReadInfo), Error> {
+pub async fn read_live_directory(
+    options: &DirectoryOptions,
+) -> Result<(Snapshot, DirectoryReadInfo), Error> {
     let session = AwsSession::default();
     Ok(read_directory(session.config().await, options).await?)
 }
 
-async fn load_directory(source: &DirectorySource, session: &AwsSession) -> Result<(Snapshot, DirectoryInfo), Error> {
+async fn load_directory(
+    source: &DirectorySource,
+    session: &AwsSession,
+) -> Result<(Snapshot, DirectoryInfo), Error> {
     match source {
         DirectorySource::SnapshotFile(path) => {
             let snapshot = load_snapshot(path)?;
-            let info = directory_info(&snapshot, "snapshot-file", &path.display().to_string(), None);
+            let info = directory_info(
+                &snapshot,
+                "snapshot-file",
+                &path.display().to_string(),
+                None,
+            );
             Ok((snapshot, info))
         }
         DirectorySource::Aws(options) => {
@@ -100,7 +119,11 @@ async fn load_directory(source: &DirectorySource, session: &AwsSession) -> Resul
     }
 }
 
-async fn load_evidence(source: &EvidenceSource, window: &Window, progress: Arc<dyn Progress>) -> Result<Evidence, Error> {
+async fn load_evidence(
+    source: &EvidenceSource,
+    window: &Window,
+    progress: Arc<dyn Progress>,
+) -> Result<Evidence, Error> {
     match source {
         EvidenceSource::CloudTrailLogs { root, options } => {
             let (root, options, window) = (root.clone(), options.clone(), *window);
@@ -108,7 +131,8 @@ async fn load_evidence(source: &EvidenceSource, window: &Window, progress: Arc<d
             let evidence = tokio::task::spawn_blocking(move || {
                 let files = find_log_files(&root)?;
                 progress.files_found(files.len() as u64);
-                let evidence = read_logs(&root, &files, &window, &options, &|| progress.file_done());
+                let evidence =
+                    read_logs(&root, &files, &window, &options, &|| progress.file_done());
                 progress.finished();
                 evidence
             })
@@ -119,13 +143,20 @@ async fn load_evidence(source: &EvidenceSource, window: &Window, progress: Arc<d
     }
 }
 
-pub fn directory_info(snapshot: &Snapshot, source: &str, location: &str, read: Option<DirectoryReadInfo>) -> DirectoryInfo {
+pub fn directory_info(
+    snapshot: &Snapshot,
+    source: &str,
+    location: &str,
+    read: Option<DirectoryReadInfo>,
+) -> DirectoryInfo {
     DirectoryInfo {
         source: source.into(),
         location: location.into(),
         instance_arn: snapshot.instance_arn.clone(),
         identity_store_id: snapshot.identity_store_id.clone(),
-        captured_at: snapshot.captured_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        captured_at: snapshot
+            .captured_at
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         accounts: snapshot.accounts.len(),
         permission_sets: snapshot.permission_sets.len(),
         users: snapshot.users.len(),
@@ -136,9 +167,18 @@ pub fn directory_info(snapshot: &Snapshot, source: &str, location: &str, read: O
 }
 
 /// Joins directory and evidence and describes the result.
-pub fn assemble(snapshot: &Snapshot, directory: DirectoryInfo, evidence: Evidence, window: &Window) -> Generated {
+pub fn assemble(
+    snapshot: &Snapshot,
+    directory: DirectoryInfo,
+    evidence: Evidence,
+    window: &Window,
+) -> Generated {
     let report = build_report(snapshot, &evidence, window);
-    let used = report.rows.iter().filter(|r| r.usage_status() == UsageStatus::Used).count();
+    let used = report
+        .rows
+        .iter()
+        .filter(|r| r.usage_status() == UsageStatus::Used)
+        .count();
     let mut warnings = directory_warnings(&directory);
     warnings.extend(evidence_warnings(&evidence, &report.join));
     let manifest = Manifest {
@@ -156,7 +196,11 @@ pub fn assemble(snapshot: &Snapshot, directory: DirectoryInfo, evidence: Evidenc
             rows: report.rows.len(),
             used,
             unused: report.rows.len() - used,
-            principals_not_found: report.rows.iter().filter(|r| r.user_state == UserState::NotFound).count(),
+            principals_not_found: report
+                .rows
+                .iter()
+                .filter(|r| r.user_state == UserState::NotFound)
+                .count(),
             sha256: String::new(),
         },
     };
@@ -221,7 +265,10 @@ fn evidence_warnings(evidence: &Evidence, join: &JoinStats) -> Vec<Warning> {
     if join.keys_unknown_user > 0 {
         warn(
             "unknown_users",
-            format!("{} evidence key(s) name users that are not in the directory (deleted users?)", join.keys_unknown_user),
+            format!(
+                "{} evidence key(s) name users that are not in the directory (deleted users?)",
+                join.keys_unknown_user
+            ),
         );
     }
     warnings

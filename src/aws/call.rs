@@ -3,7 +3,7 @@
 use super::errors::{classify, AwsError, Failure};
 use super::RateLimiter;
 use aws_sdk_ssoadmin::config::http::HttpResponse;
-use aws_sdk_ssoadmin::error::{DisplayErrorContext, SdkError};
+use aws_sdk_ssoadmin::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use rand::Rng;
 use serde::Serialize;
@@ -34,7 +34,10 @@ impl RetryPolicy {
     /// "Full jitter": a random wait up to an exponentially growing cap, so that callers that
     /// were throttled together do not come back together.
     fn delay(&self, attempt: u32) -> Duration {
-        let cap = self.base_delay.saturating_mul(1 << attempt.min(16)).min(self.max_delay);
+        let cap = self
+            .base_delay
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.max_delay);
         rand::thread_rng().gen_range(Duration::ZERO..=cap)
     }
 }
@@ -52,12 +55,20 @@ pub struct CallStats(Mutex<BTreeMap<&'static str, ActionCount>>);
 
 impl CallStats {
     fn update(&self, action: &'static str, change: impl FnOnce(&mut ActionCount)) {
-        change(self.0.lock().expect("stats lock").entry(action).or_default());
+        change(
+            self.0
+                .lock()
+                .expect("stats lock")
+                .entry(action)
+                .or_default(),
+        );
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, ActionCount> {
         let map = self.0.lock().expect("stats lock");
-        map.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        map.iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 }
 
@@ -72,7 +83,13 @@ impl Caller {
     /// Runs `op` until it succeeds, fails for good, or runs out of attempts. Every attempt
     /// waits for `limiter` first. `action` is the IAM action (`sso:ListAccountAssignments`),
     /// `resource` what it was called on, both for error messages.
-    pub async fn call<T, E, F, Fut>(&self, limiter: &RateLimiter, action: &'static str, resource: &str, mut op: F) -> Result<T, AwsError>
+    pub async fn call<T, E, F, Fut>(
+        &self,
+        limiter: &RateLimiter,
+        action: &'static str,
+        resource: &str,
+        mut op: F,
+    ) -> Result<T, AwsError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -88,7 +105,7 @@ impl Caller {
             };
             attempt += 1;
             let status = error.raw_response().map(|r| r.status().as_u16());
-            let failure = classify(error.meta(), status, matches!(error, SdkError::ServiceError(_)));
+            let failure = classify(error.meta(), status, is_retryable_kind(&error));
             match failure {
                 Failure::Throttled => self.stats.update(action, |c| c.throttled += 1),
                 Failure::Transient => self.stats.update(action, |c| c.server_errors += 1),
@@ -104,7 +121,37 @@ impl Caller {
     }
 }
 
-fn describe<E>(failure: Failure, error: SdkError<E, HttpResponse>, action: &'static str, resource: &str, attempts: u32) -> AwsError
+/// "dispatch failure: other: an error occurred while loading credentials: ...", without the
+/// debug dump that `DisplayErrorContext` appends.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(next) = source {
+        parts.push(next.to_string());
+        source = next.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+/// Whether a failure that is not a service answer could pass on retry: network errors and
+/// timeouts can; a request that could not even be built or signed (say, no credentials) cannot.
+fn is_retryable_kind<E, R>(error: &SdkError<E, R>) -> bool {
+    match error {
+        SdkError::ServiceError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        _ => false,
+    }
+}
+
+fn describe<E>(
+    failure: Failure,
+    error: SdkError<E, HttpResponse>,
+    action: &'static str,
+    resource: &str,
+    attempts: u32,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -112,15 +159,25 @@ where
     let message = error
         .message()
         .map(str::to_owned)
-        .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
-    match failure {
-        Failure::AccessDenied => AwsError::AccessDenied { action, resource, message },
-        Failure::Throttled => AwsError::Throttled { action, resource, attempts },
-        Failure::Transient if !matches!(error, SdkError::ServiceError(_)) => AwsError::Transport {
+        .unwrap_or_else(|| error_chain(&error));
+    if !matches!(error, SdkError::ServiceError(_)) {
+        return AwsError::Transport {
             action,
             resource,
             attempts,
             message,
+        };
+    }
+    match failure {
+        Failure::AccessDenied => AwsError::AccessDenied {
+            action,
+            resource,
+            message,
+        },
+        Failure::Throttled => AwsError::Throttled {
+            action,
+            resource,
+            attempts,
         },
         _ => AwsError::Service {
             action,
@@ -132,7 +189,11 @@ where
 }
 
 /// Follows `NextToken` until the last page, refusing a token that comes back twice.
-pub async fn paginate<T, F, Fut>(action: &'static str, resource: &str, mut page: F) -> Result<Vec<T>, AwsError>
+pub async fn paginate<T, F, Fut>(
+    action: &'static str,
+    resource: &str,
+    mut page: F,
+) -> Result<Vec<T>, AwsError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
@@ -162,7 +223,10 @@ mod tests {
 
     #[tokio::test]
     async fn pagination_stops_on_a_repeated_token() {
-        let result: Result<Vec<u32>, _> = paginate("x:List", "r", |_| async { Ok((vec![1], Some("same".to_owned()))) }).await;
+        let result: Result<Vec<u32>, _> = paginate("x:List", "r", |_| async {
+            Ok((vec![1], Some("same".to_owned())))
+        })
+        .await;
         assert!(matches!(result, Err(AwsError::PaginationLoop { .. })));
     }
 

@@ -23,7 +23,7 @@ pub enum AwsError {
         code: String,
         message: String,
     },
-    #[error("{action} on {resource} could not reach AWS after {attempts} attempts: {message}")]
+    #[error("{action} on {resource}: could not call AWS (attempts: {attempts}): {message}")]
     Transport {
         action: &'static str,
         resource: String,
@@ -31,7 +31,10 @@ pub enum AwsError {
         message: String,
     },
     #[error("{action} on {resource} returned the same NextToken twice; stopping instead of looping forever")]
-    PaginationLoop { action: &'static str, resource: String },
+    PaginationLoop {
+        action: &'static str,
+        resource: String,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -49,7 +52,9 @@ impl AwsError {
     /// an API that only the management account may call).
     pub fn is_access_or_validation(&self) -> bool {
         matches!(self, AwsError::AccessDenied { .. })
-            || self.code().is_some_and(|c| c.contains("Validation") || c.contains("AccessDenied"))
+            || self
+                .code()
+                .is_some_and(|c| c.contains("Validation") || c.contains("AccessDenied"))
     }
 }
 
@@ -71,13 +76,27 @@ const THROTTLING_CODES: [&str; 6] = [
     "ProvisionedThroughputExceededException",
 ];
 
-pub(super) fn classify(metadata: &ErrorMetadata, status: Option<u16>, is_service_error: bool) -> Failure {
+/// `retryable_kind`: a service answer, or a network failure or timeout (not, say, missing
+/// credentials, which no retry fixes).
+pub(super) fn classify(
+    metadata: &ErrorMetadata,
+    status: Option<u16>,
+    retryable_kind: bool,
+) -> Failure {
     let code = metadata.code().unwrap_or_default();
     if THROTTLING_CODES.contains(&code) || status == Some(429) {
         Failure::Throttled
-    } else if code.contains("AccessDenied") || code == "UnauthorizedException" || status == Some(403) {
+    } else if code.contains("AccessDenied")
+        || code == "UnauthorizedException"
+        || status == Some(403)
+    {
         Failure::AccessDenied
-    } else if !is_service_error || status.is_some_and(|s| s >= 500) || code == "InternalServerException" {
+    } else if !retryable_kind {
+        Failure::Permanent
+    } else if status.is_none()
+        || status.is_some_and(|s| s >= 500)
+        || code == "InternalServerException"
+    {
         Failure::Transient
     } else {
         Failure::Permanent

@@ -1,6 +1,7 @@
 //! Flags that choose and pace the live directory, shared by `generate` and `snapshot`.
 
 use clap::Args;
+use idc_credential_report::aws::RetryPolicy;
 use idc_credential_report::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
 
 #[derive(Args, Debug, Clone)]
@@ -31,6 +32,10 @@ pub struct DirectoryArgs {
     /// Requests per second for organizations ListAccounts.
     #[arg(long, value_name = "RATE", default_value_t = Rates::default().organizations)]
     pub organizations_rps: f64,
+
+    /// Attempts per AWS call before a throttling or server error stops the run (1 to 20).
+    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().max_attempts)]
+    pub max_attempts: u32,
 }
 
 impl DirectoryArgs {
@@ -40,9 +45,21 @@ impl DirectoryArgs {
             ("--identitystore-rps", self.identitystore_rps),
             ("--organizations-rps", self.organizations_rps),
         ] {
-            anyhow::ensure!(rate > 0.0 && rate <= 1000.0, "{flag} must be above 0 and at most 1000, not {rate}");
+            anyhow::ensure!(
+                rate > 0.0 && rate <= 1000.0,
+                "{flag} must be above 0 and at most 1000, not {rate}"
+            );
         }
+        anyhow::ensure!(
+            (1..=20).contains(&self.max_attempts),
+            "--max-attempts must be between 1 and 20, not {}",
+            self.max_attempts
+        );
         Ok(DirectoryOptions {
+            retry: RetryPolicy {
+                max_attempts: self.max_attempts,
+                ..RetryPolicy::default()
+            },
             instance_arn: self.instance_arn.clone(),
             identity_store_id: self.identity_store_id.clone(),
             strategy: self.assignment_strategy,

@@ -8,7 +8,9 @@ use clap::Args;
 use idc_credential_report::evidence::logs::LogsOptions;
 use idc_credential_report::evidence::Window;
 use idc_credential_report::output::{write_csv, write_report_files};
-use idc_credential_report::pipeline::{self, DirectorySource, EvidenceSource, Generated, ReportRequest};
+use idc_credential_report::pipeline::{
+    self, DirectorySource, EvidenceSource, Generated, ReportRequest,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,12 +88,20 @@ impl GenerateArgs {
     }
 
     fn write(&self, generated: Generated) -> anyhow::Result<()> {
-        let Generated { report, mut manifest } = generated;
+        let Generated {
+            report,
+            mut manifest,
+        } = generated;
         if self.output.as_os_str() == "-" {
             let stdout = std::io::stdout().lock();
-            return write_csv(stdout, &report.rows).context("cannot write the report to standard output");
+            return write_csv(stdout, &report.rows)
+                .context("cannot write the report to standard output");
         }
-        manifest.report.file = self.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        manifest.report.file = self
+            .output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         write_report_files(&self.output, &report.rows, |sha256| {
             manifest.report.sha256 = sha256;
             manifest

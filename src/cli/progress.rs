@@ -17,7 +17,10 @@ impl Progress for TerminalProgress {
         if let Some(bar) = &self.0 {
             if count >= 100 {
                 bar.set_length(count);
-                bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} log files {elapsed}").expect("valid template"));
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:40} {pos}/{len} log files {elapsed}")
+                        .expect("valid template"),
+                );
                 bar.set_draw_target(ProgressDrawTarget::stderr());
             }
         }

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `idc-credential-report` binary.
 
+mod aws_directory;
 mod bad_input;
+mod emulators;
 mod output;
 mod published;
 mod rules;

@@ -8,15 +8,28 @@ use crate::directory::Account;
 /// The accounts, sorted by id; or, when they cannot be read, the warning to record.
 pub(super) async fn read(ctx: &Context) -> Result<Vec<Account>, String> {
     let client = &ctx.clients.organizations;
-    let listed = paginate("organizations:ListAccounts", "the organization", |token| async move {
-        let out = ctx
-            .caller
-            .call(&ctx.limits.organizations, "organizations:ListAccounts", "the organization", || {
-                client.list_accounts().set_next_token(token.clone()).max_results(20).send()
-            })
-            .await?;
-        Ok((out.accounts.unwrap_or_default(), out.next_token))
-    })
+    let listed = paginate(
+        "organizations:ListAccounts",
+        "the organization",
+        |token| async move {
+            let out = ctx
+                .caller
+                .call(
+                    &ctx.limits.organizations,
+                    "organizations:ListAccounts",
+                    "the organization",
+                    || {
+                        client
+                            .list_accounts()
+                            .set_next_token(token.clone())
+                            .max_results(20)
+                            .send()
+                    },
+                )
+                .await?;
+            Ok((out.accounts.unwrap_or_default(), out.next_token))
+        },
+    )
     .await
     .map_err(|e: AwsError| format!("account names are empty: {e}"))?;
     let mut accounts: Vec<Account> = listed

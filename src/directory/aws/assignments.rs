@@ -65,16 +65,35 @@ pub(super) async fn read(
     let principals: Vec<(PrincipalType, &str)> = users
         .iter()
         .map(|u| (PrincipalType::User, u.user_id.as_str()))
-        .chain(groups.iter().map(|g| (PrincipalType::Group, g.group_id.as_str())))
+        .chain(
+            groups
+                .iter()
+                .map(|g| (PrincipalType::Group, g.group_id.as_str())),
+        )
         .collect();
     let (pairs, reason) = match requested {
+        AssignmentStrategy::PerPermissionSet => {
+            let pairs = provisioned_pairs(ctx, instance_arn, permission_sets).await?;
+            return finish(
+                per_pair(ctx, instance_arn, &pairs).await?,
+                requested,
+                "requested".into(),
+            );
+        }
         AssignmentStrategy::PerPrincipal => (None, "requested".to_owned()),
-        AssignmentStrategy::PerPermissionSet => (Some(provisioned_pairs(ctx, instance_arn, permission_sets).await?), "requested".to_owned()),
         AssignmentStrategy::Auto => {
             let pairs = provisioned_pairs(ctx, instance_arn, permission_sets).await?;
-            let reason = format!("{} provisioned (account, permission set) pairs vs {} users and groups", pairs.len(), principals.len());
+            let reason = format!(
+                "{} provisioned (account, permission set) pairs vs {} users and groups",
+                pairs.len(),
+                principals.len()
+            );
             if pairs.len() <= principals.len() {
-                return finish(per_pair(ctx, instance_arn, &pairs).await?, AssignmentStrategy::PerPermissionSet, reason);
+                return finish(
+                    per_pair(ctx, instance_arn, &pairs).await?,
+                    AssignmentStrategy::PerPermissionSet,
+                    reason,
+                );
             }
             (Some(pairs), reason)
         }
@@ -87,27 +106,49 @@ pub(super) async fn read(
                 None => provisioned_pairs(ctx, instance_arn, permission_sets).await?,
             };
             let reason = format!("{reason}; per-principal listing was refused ({error}), so fell back to per-permission-set");
-            finish(per_pair(ctx, instance_arn, &pairs).await?, AssignmentStrategy::PerPermissionSet, reason)
+            finish(
+                per_pair(ctx, instance_arn, &pairs).await?,
+                AssignmentStrategy::PerPermissionSet,
+                reason,
+            )
         }
         Err(error) => Err(error),
     }
 }
 
-fn finish(mut assignments: Vec<Assignment>, strategy: AssignmentStrategy, reason: String) -> Result<Listed, AwsError> {
+fn finish(
+    mut assignments: Vec<Assignment>,
+    strategy: AssignmentStrategy,
+    reason: String,
+) -> Result<Listed, AwsError> {
     assignments.sort_by(|a, b| {
-        (&a.account_id, &a.permission_set_arn, a.principal_type, &a.principal_id).cmp(&(
-            &b.account_id,
-            &b.permission_set_arn,
-            b.principal_type,
-            &b.principal_id,
-        ))
+        (
+            &a.account_id,
+            &a.permission_set_arn,
+            a.principal_type,
+            &a.principal_id,
+        )
+            .cmp(&(
+                &b.account_id,
+                &b.permission_set_arn,
+                b.principal_type,
+                &b.principal_id,
+            ))
     });
     assignments.dedup();
-    Ok(Listed { assignments, strategy, reason })
+    Ok(Listed {
+        assignments,
+        strategy,
+        reason,
+    })
 }
 
 /// The (account, permission set) pairs where each set is provisioned.
-async fn provisioned_pairs(ctx: &Context, instance_arn: &str, permission_sets: &[PermissionSet]) -> Result<Vec<Pair>, AwsError> {
+async fn provisioned_pairs(
+    ctx: &Context,
+    instance_arn: &str,
+    permission_sets: &[PermissionSet],
+) -> Result<Vec<Pair>, AwsError> {
     let per_set: Vec<Vec<Pair>> = futures::stream::iter(permission_sets)
         .map(|set| async move {
             let accounts = provisioned_accounts(ctx, instance_arn, &set.arn).await?;
@@ -122,7 +163,11 @@ async fn provisioned_pairs(ctx: &Context, instance_arn: &str, permission_sets: &
     Ok(pairs)
 }
 
-async fn provisioned_accounts(ctx: &Context, instance_arn: &str, set_arn: &str) -> Result<Vec<String>, AwsError> {
+async fn provisioned_accounts(
+    ctx: &Context,
+    instance_arn: &str,
+    set_arn: &str,
+) -> Result<Vec<String>, AwsError> {
     let action = "sso:ListAccountsForProvisionedPermissionSet";
     paginate(action, set_arn, |token| async move {
         let out = ctx
@@ -143,7 +188,11 @@ async fn provisioned_accounts(ctx: &Context, instance_arn: &str, set_arn: &str) 
     .await
 }
 
-async fn per_pair(ctx: &Context, instance_arn: &str, pairs: &[Pair]) -> Result<Vec<Assignment>, AwsError> {
+async fn per_pair(
+    ctx: &Context,
+    instance_arn: &str,
+    pairs: &[Pair],
+) -> Result<Vec<Assignment>, AwsError> {
     let action = "sso:ListAccountAssignments";
     let lists: Vec<Vec<Assignment>> = futures::stream::iter(pairs)
         .map(|(account, set_arn)| async move {
@@ -171,7 +220,9 @@ async fn per_pair(ctx: &Context, instance_arn: &str, pairs: &[Pair]) -> Result<V
                     .filter_map(|a| {
                         Some(Assignment {
                             account_id: a.account_id.unwrap_or_else(|| account.clone()),
-                            permission_set_arn: a.permission_set_arn.unwrap_or_else(|| set_arn.clone()),
+                            permission_set_arn: a
+                                .permission_set_arn
+                                .unwrap_or_else(|| set_arn.clone()),
                             principal_type: principal_type(a.principal_type.as_ref()?)?,
                             principal_id: a.principal_id?,
                         })
@@ -187,7 +238,11 @@ async fn per_pair(ctx: &Context, instance_arn: &str, pairs: &[Pair]) -> Result<V
     Ok(lists.into_iter().flatten().collect())
 }
 
-async fn per_principal(ctx: &Context, instance_arn: &str, principals: &[(PrincipalType, &str)]) -> Result<Vec<Assignment>, AwsError> {
+async fn per_principal(
+    ctx: &Context,
+    instance_arn: &str,
+    principals: &[(PrincipalType, &str)],
+) -> Result<Vec<Assignment>, AwsError> {
     let action = "sso:ListAccountAssignmentsForPrincipal";
     let lists: Vec<Vec<Assignment>> = futures::stream::iter(principals)
         .map(|&(kind, id)| async move {
@@ -211,7 +266,10 @@ async fn per_principal(ctx: &Context, instance_arn: &str, principals: &[(Princip
                     .account_assignments
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|a| a.principal_id.as_deref() == Some(id) && a.principal_type.as_ref().and_then(principal_type) == Some(kind))
+                    .filter(|a| {
+                        a.principal_id.as_deref() == Some(id)
+                            && a.principal_type.as_ref().and_then(principal_type) == Some(kind)
+                    })
                     .filter_map(|a| {
                         Some(Assignment {
                             account_id: a.account_id?,

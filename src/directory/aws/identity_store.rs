@@ -6,7 +6,10 @@ use crate::directory::{Group, User, UserStatus};
 use aws_sdk_identitystore::types::{MemberId, UserStatus as SdkUserStatus};
 use futures::{StreamExt, TryStreamExt};
 
-pub(super) async fn read(ctx: &Context, store_id: &str) -> Result<(Vec<User>, Vec<Group>), AwsError> {
+pub(super) async fn read(
+    ctx: &Context,
+    store_id: &str,
+) -> Result<(Vec<User>, Vec<Group>), AwsError> {
     let (users, groups) = tokio::try_join!(users(ctx, store_id), groups(ctx, store_id))?;
     Ok((users, groups))
 }
@@ -16,9 +19,19 @@ async fn users(ctx: &Context, store_id: &str) -> Result<Vec<User>, AwsError> {
     let mut users = paginate("identitystore:ListUsers", store_id, |token| async move {
         let out = ctx
             .caller
-            .call(&ctx.limits.list_users, "identitystore:ListUsers", store_id, || {
-                client.list_users().identity_store_id(store_id).set_next_token(token.clone()).max_results(100).send()
-            })
+            .call(
+                &ctx.limits.list_users,
+                "identitystore:ListUsers",
+                store_id,
+                || {
+                    client
+                        .list_users()
+                        .identity_store_id(store_id)
+                        .set_next_token(token.clone())
+                        .max_results(100)
+                        .send()
+                },
+            )
             .await?;
         Ok((out.users.into_iter().map(to_user).collect(), out.next_token))
     })
@@ -53,9 +66,19 @@ async fn groups(ctx: &Context, store_id: &str) -> Result<Vec<Group>, AwsError> {
     let listed = paginate("identitystore:ListGroups", store_id, |token| async move {
         let out = ctx
             .caller
-            .call(&ctx.limits.list_groups, "identitystore:ListGroups", store_id, || {
-                client.list_groups().identity_store_id(store_id).set_next_token(token.clone()).max_results(100).send()
-            })
+            .call(
+                &ctx.limits.list_groups,
+                "identitystore:ListGroups",
+                store_id,
+                || {
+                    client
+                        .list_groups()
+                        .identity_store_id(store_id)
+                        .set_next_token(token.clone())
+                        .max_results(100)
+                        .send()
+                },
+            )
             .await?;
         Ok((out.groups, out.next_token))
     })
@@ -77,29 +100,38 @@ async fn groups(ctx: &Context, store_id: &str) -> Result<Vec<Group>, AwsError> {
 
 async fn members(ctx: &Context, store_id: &str, group_id: &str) -> Result<Vec<String>, AwsError> {
     let client = &ctx.clients.identity_store;
-    let mut ids = paginate("identitystore:ListGroupMemberships", group_id, |token| async move {
-        let out = ctx
-            .caller
-            .call(&ctx.limits.list_group_memberships, "identitystore:ListGroupMemberships", group_id, || {
-                client
-                    .list_group_memberships()
-                    .identity_store_id(store_id)
-                    .group_id(group_id)
-                    .set_next_token(token.clone())
-                    .max_results(100)
-                    .send()
-            })
-            .await?;
-        let ids = out
-            .group_memberships
-            .into_iter()
-            .filter_map(|m| match m.member_id {
-                Some(MemberId::UserId(id)) => Some(id),
-                _ => None,
-            })
-            .collect();
-        Ok((ids, out.next_token))
-    })
+    let mut ids = paginate(
+        "identitystore:ListGroupMemberships",
+        group_id,
+        |token| async move {
+            let out = ctx
+                .caller
+                .call(
+                    &ctx.limits.list_group_memberships,
+                    "identitystore:ListGroupMemberships",
+                    group_id,
+                    || {
+                        client
+                            .list_group_memberships()
+                            .identity_store_id(store_id)
+                            .group_id(group_id)
+                            .set_next_token(token.clone())
+                            .max_results(100)
+                            .send()
+                    },
+                )
+                .await?;
+            let ids = out
+                .group_memberships
+                .into_iter()
+                .filter_map(|m| match m.member_id {
+                    Some(MemberId::UserId(id)) => Some(id),
+                    _ => None,
+                })
+                .collect();
+            Ok((ids, out.next_token))
+        },
+    )
     .await?;
     ids.sort();
     ids.dedup();

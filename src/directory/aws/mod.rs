@@ -15,7 +15,7 @@ mod permission_sets;
 pub use assignments::AssignmentStrategy;
 
 use super::Snapshot;
-use crate::aws::{ActionCount, AwsError, Caller, RateLimiter};
+use crate::aws::{ActionCount, AwsError, Caller, RateLimiter, RetryPolicy};
 use aws_config::SdkConfig;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -47,6 +47,7 @@ pub struct DirectoryOptions {
     pub identity_store_id: Option<String>,
     pub strategy: AssignmentStrategy,
     pub rates: Rates,
+    pub retry: RetryPolicy,
 }
 
 /// How the directory was read, for the manifest.
@@ -87,7 +88,7 @@ pub(crate) struct Context {
 const IN_FLIGHT: usize = 16;
 
 impl Context {
-    fn new(config: &SdkConfig, rates: Rates) -> Self {
+    fn new(config: &SdkConfig, rates: Rates, retry: RetryPolicy) -> Self {
         Context {
             clients: Clients {
                 sso_admin: aws_sdk_ssoadmin::Client::new(config),
@@ -101,15 +102,21 @@ impl Context {
                 list_group_memberships: RateLimiter::per_second(rates.identity_store),
                 organizations: RateLimiter::per_second(rates.organizations),
             },
-            caller: Caller::default(),
+            caller: Caller {
+                policy: retry,
+                ..Caller::default()
+            },
         }
     }
 }
 
 /// Reads the whole directory. Fails on anything that would make the snapshot incomplete,
 /// except account names, which only label rows (a warning says they are missing).
-pub async fn read_directory(config: &SdkConfig, options: &DirectoryOptions) -> Result<(Snapshot, DirectoryReadInfo), AwsError> {
-    let ctx = Context::new(config, options.rates);
+pub async fn read_directory(
+    config: &SdkConfig,
+    options: &DirectoryOptions,
+) -> Result<(Snapshot, DirectoryReadInfo), AwsError> {
+    let ctx = Context::new(config, options.rates, options.retry);
     let instance = permission_sets::instance(&ctx, options).await?;
     let (people, permission_sets, accounts) = tokio::join!(
         identity_store::read(&ctx, &instance.identity_store_id),
@@ -126,7 +133,15 @@ pub async fn read_directory(config: &SdkConfig, options: &DirectoryOptions) -> R
         info.warnings.push(warning);
         Vec::new()
     });
-    let listed = assignments::read(&ctx, &instance.instance_arn, options.strategy, &permission_sets, &users, &groups).await?;
+    let listed = assignments::read(
+        &ctx,
+        &instance.instance_arn,
+        options.strategy,
+        &permission_sets,
+        &users,
+        &groups,
+    )
+    .await?;
     info.assignment_strategy_used = listed.strategy.as_str().into();
     info.assignment_strategy_reason = listed.reason;
     info.calls = ctx.caller.stats.snapshot();

@@ -11,27 +11,50 @@ pub(super) struct Instance {
 }
 
 /// The instance to report on: as configured, or the only one `ListInstances` returns.
-pub(super) async fn instance(ctx: &Context, options: &DirectoryOptions) -> Result<Instance, AwsError> {
-    if let (Some(instance_arn), Some(identity_store_id)) = (&options.instance_arn, &options.identity_store_id) {
+pub(super) async fn instance(
+    ctx: &Context,
+    options: &DirectoryOptions,
+) -> Result<Instance, AwsError> {
+    if let (Some(instance_arn), Some(identity_store_id)) =
+        (&options.instance_arn, &options.identity_store_id)
+    {
         return Ok(Instance {
             instance_arn: instance_arn.clone(),
             identity_store_id: identity_store_id.clone(),
         });
     }
     let client = &ctx.clients.sso_admin;
-    let listed = paginate("sso:ListInstances", "IAM Identity Center", |token| async move {
-        let out = ctx
-            .caller
-            .call(&ctx.limits.sso_admin, "sso:ListInstances", "IAM Identity Center", || {
-                client.list_instances().set_next_token(token.clone()).max_results(100).send()
-            })
-            .await?;
-        Ok((out.instances.unwrap_or_default(), out.next_token))
-    })
+    let listed = paginate(
+        "sso:ListInstances",
+        "IAM Identity Center",
+        |token| async move {
+            let out = ctx
+                .caller
+                .call(
+                    &ctx.limits.sso_admin,
+                    "sso:ListInstances",
+                    "IAM Identity Center",
+                    || {
+                        client
+                            .list_instances()
+                            .set_next_token(token.clone())
+                            .max_results(100)
+                            .send()
+                    },
+                )
+                .await?;
+            Ok((out.instances.unwrap_or_default(), out.next_token))
+        },
+    )
     .await?;
     let matching: Vec<_> = listed
         .into_iter()
-        .filter(|i| options.instance_arn.as_ref().is_none_or(|arn| i.instance_arn() == Some(arn.as_str())))
+        .filter(|i| {
+            options
+                .instance_arn
+                .as_ref()
+                .is_none_or(|arn| i.instance_arn() == Some(arn.as_str()))
+        })
         .collect();
     match matching.as_slice() {
         [one] => Ok(Instance {
@@ -52,19 +75,27 @@ pub(super) async fn instance(ctx: &Context, options: &DirectoryOptions) -> Resul
 }
 
 /// Every permission set, with its name and description, sorted by name.
-pub(super) async fn read(ctx: &Context, instance_arn: &str) -> Result<Vec<PermissionSet>, AwsError> {
+pub(super) async fn read(
+    ctx: &Context,
+    instance_arn: &str,
+) -> Result<Vec<PermissionSet>, AwsError> {
     let client = &ctx.clients.sso_admin;
     let arns = paginate("sso:ListPermissionSets", instance_arn, |token| async move {
         let out = ctx
             .caller
-            .call(&ctx.limits.sso_admin, "sso:ListPermissionSets", instance_arn, || {
-                client
-                    .list_permission_sets()
-                    .instance_arn(instance_arn)
-                    .set_next_token(token.clone())
-                    .max_results(100)
-                    .send()
-            })
+            .call(
+                &ctx.limits.sso_admin,
+                "sso:ListPermissionSets",
+                instance_arn,
+                || {
+                    client
+                        .list_permission_sets()
+                        .instance_arn(instance_arn)
+                        .set_next_token(token.clone())
+                        .max_results(100)
+                        .send()
+                },
+            )
             .await?;
         Ok((out.permission_sets.unwrap_or_default(), out.next_token))
     })
@@ -78,21 +109,33 @@ pub(super) async fn read(ctx: &Context, instance_arn: &str) -> Result<Vec<Permis
     Ok(sets)
 }
 
-async fn describe(ctx: &Context, instance_arn: &str, arn: String) -> Result<PermissionSet, AwsError> {
+async fn describe(
+    ctx: &Context,
+    instance_arn: &str,
+    arn: String,
+) -> Result<PermissionSet, AwsError> {
     let out = ctx
         .caller
-        .call(&ctx.limits.sso_admin, "sso:DescribePermissionSet", &arn, || {
-            ctx.clients
-                .sso_admin
-                .describe_permission_set()
-                .instance_arn(instance_arn)
-                .permission_set_arn(&arn)
-                .send()
-        })
+        .call(
+            &ctx.limits.sso_admin,
+            "sso:DescribePermissionSet",
+            &arn,
+            || {
+                ctx.clients
+                    .sso_admin
+                    .describe_permission_set()
+                    .instance_arn(instance_arn)
+                    .permission_set_arn(&arn)
+                    .send()
+            },
+        )
         .await?;
     let described = out.permission_set;
     Ok(PermissionSet {
-        name: described.as_ref().and_then(|d| d.name.clone()).unwrap_or_default(),
+        name: described
+            .as_ref()
+            .and_then(|d| d.name.clone())
+            .unwrap_or_default(),
         description: described.and_then(|d| d.description),
         arn,
     })

@@ -1,0 +1,356 @@
+//! The live directory, read with the real AWS SDK from the moto-based emulator
+//! (tests/emulators/moto_server.py) preloaded with the example organization.
+
+use crate::emulators::{calls, moto, run_against};
+use crate::util::*;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn example_snapshot() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small/snapshot.json")
+}
+
+fn example_logs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small/logs")
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn args(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+/// A snapshot as sets, so that order (and the input's one duplicate assignment) do not matter.
+fn as_sets(snapshot: &Value) -> BTreeMap<&'static str, BTreeSet<String>> {
+    let mut sets = BTreeMap::new();
+    for key in ["accounts", "permission_sets", "users", "assignments"] {
+        let items = snapshot[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        sets.insert(key, items);
+    }
+    let groups = snapshot["groups"].as_array().unwrap().iter().map(|g| {
+        let mut members: Vec<&str> = g["member_user_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        members.sort();
+        format!("{} {} {members:?}", g["group_id"], g["display_name"])
+    });
+    sets.insert("groups", groups.collect());
+    sets
+}
+
+fn snapshot_with(
+    s: &Scratch,
+    strategy: &str,
+    config: Option<&Value>,
+    extra: &[&str],
+) -> (std::process::Output, PathBuf) {
+    let emulator = moto(&example_snapshot(), config, s.dir.path());
+    let out_path = s.path(&format!("live-{strategy}.json"));
+    let mut command = args(&[
+        "snapshot",
+        "--assignment-strategy",
+        strategy,
+        "--output",
+        &out_path.display().to_string(),
+    ]);
+    command.extend(args(extra));
+    (run_against(&emulator.endpoint(), &command), out_path)
+}
+
+#[test]
+fn per_permission_set_reads_the_snapshot_back_exactly_even_with_pages_of_one() {
+    let s = Scratch::new();
+    let (out, path) = snapshot_with(
+        &s,
+        "per-permission-set",
+        Some(&json!({"max_page_size": 1})),
+        &[],
+    );
+    assert_success(&out);
+    let live = read_json(&path);
+    assert_eq!(as_sets(&live), as_sets(&read_json(&example_snapshot())));
+    let expected = read_json(&example_snapshot());
+    assert_eq!(live["identity_store_id"], expected["identity_store_id"]);
+    assert_eq!(live["instance_arn"], expected["instance_arn"]);
+    // Pages of one: every list needed many calls, and none looped.
+    let listed = calls(s.dir.path())
+        .iter()
+        .filter(|(a, _)| a == "identitystore:ListUsers")
+        .count();
+    assert!(
+        listed >= 60,
+        "{listed} ListUsers calls for 60 users in pages of one"
+    );
+}
+
+#[test]
+fn per_principal_misses_only_assignments_of_deleted_principals() {
+    let s = Scratch::new();
+    let (out, path) = snapshot_with(&s, "per-principal", None, &[]);
+    assert_success(&out);
+    let live = as_sets(&read_json(&path));
+    let expected = read_json(&example_snapshot());
+    let known: BTreeSet<&str> = expected["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["user_id"].as_str().unwrap())
+        .chain(
+            expected["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["group_id"].as_str().unwrap()),
+        )
+        .collect();
+    let held: BTreeSet<String> = expected["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| known.contains(a["principal_id"].as_str().unwrap()))
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(live["assignments"], held);
+    assert!(calls(s.dir.path())
+        .iter()
+        .all(|(a, _)| a != "sso:ListAccountAssignments"));
+}
+
+#[test]
+fn per_principal_falls_back_when_refused_and_says_so() {
+    let s = Scratch::new();
+    let config = json!({"deny": ["sso-admin:ListAccountAssignmentsForPrincipal"]});
+    let (out, path) = snapshot_with(&s, "per-principal", Some(&config), &[]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("fell back to per-permission-set"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        as_sets(&read_json(&path)),
+        as_sets(&read_json(&example_snapshot()))
+    );
+}
+
+#[test]
+fn auto_picks_the_strategy_with_fewer_calls() {
+    let s = Scratch::new();
+    let (out, _) = snapshot_with(&s, "auto", None, &[]);
+    assert_success(&out);
+    // The example has 100 provisioned pairs and 66 users and groups.
+    assert!(
+        stderr(&out).contains(
+            "per-principal: 100 provisioned (account, permission set) pairs vs 66 users and groups"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let sso_calls = calls(s.dir.path())
+        .iter()
+        .filter(|(a, _)| a.starts_with("sso:"))
+        .count();
+    assert!(sso_calls < 100, "{sso_calls} sso-admin calls");
+}
+
+#[test]
+fn throttling_is_retried_under_the_pace() {
+    let s = Scratch::new();
+    // The emulator allows 10 calls/s; the tool is told it may make 40.
+    let config = json!({"rates": {"sso-admin": 10}});
+    let (out, path) = snapshot_with(
+        &s,
+        "per-permission-set",
+        Some(&config),
+        &["--sso-admin-rps", "40"],
+    );
+    assert_success(&out);
+    let throttled = calls(s.dir.path())
+        .iter()
+        .filter(|(a, status)| a.starts_with("sso:") && *status == 400)
+        .count();
+    assert!(
+        throttled > 0,
+        "the emulator should have throttled some calls"
+    );
+    assert_eq!(
+        as_sets(&read_json(&path)),
+        as_sets(&read_json(&example_snapshot()))
+    );
+}
+
+#[test]
+fn at_the_quota_nothing_is_throttled() {
+    let s = Scratch::new();
+    let (out, _) = snapshot_with(&s, "per-permission-set", None, &[]);
+    assert_success(&out);
+    let throttled: Vec<_> = calls(s.dir.path())
+        .into_iter()
+        .filter(|(_, status)| *status == 400)
+        .collect();
+    assert!(throttled.is_empty(), "{throttled:?}");
+}
+
+#[test]
+fn a_throttling_storm_that_outlasts_the_retries_stops_the_run() {
+    let s = Scratch::new();
+    let config = json!({"rates": {"sso-admin": 0.5}});
+    let (out, path) = snapshot_with(
+        &s,
+        "per-permission-set",
+        Some(&config),
+        &["--sso-admin-rps", "200", "--max-attempts", "2"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("throttled 2 times in a row"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!path.exists(), "no snapshot is written");
+}
+
+#[test]
+fn server_errors_are_retried() {
+    let s = Scratch::new();
+    let config = json!({"fail_5xx": {"identitystore:ListUsers": 2}});
+    let (out, path) = snapshot_with(&s, "per-permission-set", Some(&config), &[]);
+    assert_success(&out);
+    assert_eq!(
+        as_sets(&read_json(&path)),
+        as_sets(&read_json(&example_snapshot()))
+    );
+}
+
+#[test]
+fn access_denied_names_the_action_and_resource() {
+    let s = Scratch::new();
+    let config = json!({"deny": ["identitystore:ListUsers"]});
+    let (out, path) = snapshot_with(&s, "auto", Some(&config), &[]);
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    assert!(
+        message.contains("access denied: identitystore:ListUsers on d-"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Allow the IAM action identitystore:ListUsers"),
+        "{message}"
+    );
+    assert!(!path.exists());
+}
+
+#[test]
+fn without_organizations_access_names_are_empty_and_a_warning_says_so() {
+    let s = Scratch::new();
+    let config = json!({"deny": ["organizations:ListAccounts"]});
+    let (out, path) = snapshot_with(&s, "per-permission-set", Some(&config), &[]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("warning: account names are empty"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read_json(&path)["accounts"], json!([]));
+}
+
+#[test]
+fn a_repeated_next_token_stops_instead_of_looping() {
+    let s = Scratch::new();
+    let config = json!({"repeat_next_token": ["identitystore:ListGroups"]});
+    let (out, _) = snapshot_with(&s, "per-permission-set", Some(&config), &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("identitystore:ListGroups")
+            && stderr(&out).contains("same NextToken twice"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn live_directory_report_equals_the_snapshot_file_report() {
+    let s = Scratch::new();
+    let emulator = moto(&example_snapshot(), None, s.dir.path());
+    let common = [
+        "--cloudtrail-logs",
+        &example_logs().display().to_string(),
+        "--as-of",
+        "2026-11-22T00:00:00Z",
+    ];
+    let mut live = args(&[
+        "generate",
+        "--assignment-strategy",
+        "per-permission-set",
+        "--output",
+    ]);
+    live.push(s.path("live.csv").display().to_string());
+    live.extend(args(&common));
+    assert_success(&run_against(&emulator.endpoint(), &live));
+    let mut offline = args(&[
+        "generate",
+        "--directory-snapshot",
+        &example_snapshot().display().to_string(),
+        "--output",
+    ]);
+    offline.push(s.path("offline.csv").display().to_string());
+    offline.extend(args(&common));
+    assert_success(&run(&offline));
+    assert_eq!(
+        std::fs::read(s.path("live.csv")).unwrap(),
+        std::fs::read(s.path("offline.csv")).unwrap()
+    );
+    let manifest = read_json(&s.path("live.manifest.json"));
+    assert_eq!(manifest["directory"]["source"], "aws");
+    assert_eq!(
+        manifest["directory"]["read"]["assignment_strategy_used"],
+        "per-permission-set"
+    );
+    assert!(
+        manifest["directory"]["read"]["calls"]["sso:ListAccountAssignments"]["calls"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        manifest["report"]["principals_not_found"].as_u64().unwrap() > 0,
+        "deleted principals give NOT_FOUND rows"
+    );
+}
+
+#[test]
+fn snapshot_round_trip_gives_the_same_report() {
+    let s = Scratch::new();
+    let (out, path) = snapshot_with(&s, "per-permission-set", None, &[]);
+    assert_success(&out);
+    let report = |snapshot: &Path, name: &str| {
+        let out = s.path(name);
+        assert_success(&run(&args(&[
+            "generate",
+            "--directory-snapshot",
+            &snapshot.display().to_string(),
+            "--cloudtrail-logs",
+            &example_logs().display().to_string(),
+            "--as-of",
+            "2026-11-22T00:00:00Z",
+            "--output",
+            &out.display().to_string(),
+        ])));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(
+        report(&path, "round-trip.csv"),
+        report(&example_snapshot(), "original.csv")
+    );
+}

@@ -1,0 +1,111 @@
+//! Starts the emulators from tests/emulators/ (Python, in the project's .venv) and points the
+//! binary at them through the SDK's standard endpoint variables.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+
+fn python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make setup` (or `make test`) to create the venv with the emulators' packages",
+        python.display()
+    );
+    python
+}
+
+/// A running emulator; stopped when dropped (closing its stdin ends it).
+pub struct Emulator {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub port: u16,
+}
+
+impl Emulator {
+    /// Runs `tests/emulators/<script>` with `args`, waits for its `{"port": N}` line.
+    pub fn start(script: &str, args: &[String]) -> Emulator {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/emulators")
+            .join(script);
+        let mut child = Command::new(python())
+            .arg(&path)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("{script} did not start ({e}): {line:?}"));
+        let port = ready["port"].as_u64().expect("a port") as u16;
+        Emulator {
+            child,
+            stdin,
+            port,
+            ready,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// The moto-based directory emulator, preloaded with a snapshot and configured by `config`.
+pub fn moto(snapshot: &Path, config: Option<&serde_json::Value>, dir: &Path) -> Emulator {
+    let mut args = vec![
+        "--snapshot".to_owned(),
+        snapshot.display().to_string(),
+        "--calls-log".to_owned(),
+        dir.join("moto-calls.jsonl").display().to_string(),
+    ];
+    if let Some(config) = config {
+        let path = dir.join("moto-config.json");
+        std::fs::write(&path, config.to_string()).unwrap();
+        args.extend(["--config".to_owned(), path.display().to_string()]);
+    }
+    Emulator::start("moto_server.py", &args)
+}
+
+/// Runs the binary with AWS settings that reach only the given emulator.
+pub fn run_against(endpoint: &str, args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_idc-credential-report"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+/// The calls the emulator logged, as (service:operation, status).
+pub fn calls(dir: &Path) -> Vec<(String, u64)> {
+    std::fs::read_to_string(dir.join("moto-calls.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["action"].as_str().unwrap_or_default().to_owned(),
+                v["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
