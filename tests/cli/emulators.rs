@@ -44,12 +44,7 @@ impl Emulator {
         let ready: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("{script} did not start ({e}): {line:?}"));
         let port = ready["port"].as_u64().expect("a port") as u16;
-        Emulator {
-            child,
-            stdin,
-            port,
-            ready,
-        }
+        Emulator { child, stdin, port }
     }
 
     pub fn endpoint(&self) -> String {
