@@ -1,10 +1,11 @@
 //! One report run, start to finish: the same steps for the CLI and (later) the Lambda.
 
-use crate::aws::{load_sdk_config, AwsError};
+use crate::aws::{load_sdk_config, AwsError, Caller};
 use crate::directory::aws::{
     read_directory, AssignmentStrategy, DirectoryOptions, DirectoryReadInfo,
 };
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
+use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::{Evidence, Window};
 use crate::output::{
@@ -27,6 +28,8 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
 }
 
 /// Where the directory comes from.
@@ -40,6 +43,7 @@ pub enum DirectorySource {
 #[derive(Debug, Clone)]
 pub enum EvidenceSource {
     CloudTrailLogs { root: PathBuf, options: LogsOptions },
+    CloudTrailLake(LakeOptions),
 }
 
 /// A validated request for one report.
@@ -79,7 +83,7 @@ impl AwsSession {
 pub async fn run(request: &ReportRequest, progress: Arc<dyn Progress>) -> Result<Generated, Error> {
     let session = AwsSession::default();
     let (snapshot, directory_info) = load_directory(&request.directory, &session).await?;
-    let evidence = load_evidence(&request.evidence, &request.window, progress).await?;
+    let evidence = load_evidence(&request.evidence, &request.window, progress, &session).await?;
     Ok(assemble(
         &snapshot,
         directory_info,
@@ -123,8 +127,12 @@ async fn load_evidence(
     source: &EvidenceSource,
     window: &Window,
     progress: Arc<dyn Progress>,
+    session: &AwsSession,
 ) -> Result<Evidence, Error> {
     match source {
+        EvidenceSource::CloudTrailLake(options) => {
+            Ok(read_lake(session.config().await, options, window, &Caller::default()).await?)
+        }
         EvidenceSource::CloudTrailLogs { root, options } => {
             let (root, options, window) = (root.clone(), options.clone(), *window);
             // CPU-bound and parallel on its own: keep it off the async workers.
@@ -231,7 +239,14 @@ fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {
 /// What limits the report's proof, in the order an auditor should read it.
 fn evidence_warnings(evidence: &Evidence, join: &JoinStats) -> Vec<Warning> {
     let source = &evidence.source;
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<Warning> = source
+        .warnings
+        .iter()
+        .map(|w| Warning {
+            code: w.code,
+            message: w.message.clone(),
+        })
+        .collect();
     let mut warn = |code, message: String| warnings.push(Warning { code, message });
     if !source.skipped_files.is_empty() {
         warn(

@@ -67,7 +67,8 @@ pub(super) enum Failure {
     Permanent,
 }
 
-const THROTTLING_CODES: [&str; 6] = [
+const THROTTLING_CODES: [&str; 7] = [
+    "MaxConcurrentQueriesException",
     "ThrottlingException",
     "Throttling",
     "TooManyRequestsException",

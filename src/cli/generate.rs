@@ -1,16 +1,14 @@
 //! `generate`: the report and its manifest.
 
 use crate::directory_args::DirectoryArgs;
+use crate::evidence_args::EvidenceArgs;
 use crate::progress::TerminalProgress;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use idc_credential_report::evidence::logs::LogsOptions;
 use idc_credential_report::evidence::Window;
 use idc_credential_report::output::{write_csv, write_report_files};
-use idc_credential_report::pipeline::{
-    self, DirectorySource, EvidenceSource, Generated, ReportRequest,
-};
+use idc_credential_report::pipeline::{self, DirectorySource, Generated, ReportRequest};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,9 +23,8 @@ pub struct GenerateArgs {
     #[command(flatten)]
     directory: DirectoryArgs,
 
-    /// CloudTrail log files as delivered to S3 (AWSLogs/...; *.json.gz and *.json), read recursively.
-    #[arg(long, value_name = "DIR")]
-    cloudtrail_logs: PathBuf,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 
     /// End of the evidence window, RFC 3339 (e.g. 2026-11-22T00:00:00Z). Default: now.
     #[arg(long, value_name = "TIME")]
@@ -57,12 +54,7 @@ impl GenerateArgs {
         };
         Ok(ReportRequest {
             directory,
-            evidence: EvidenceSource::CloudTrailLogs {
-                root: self.cloudtrail_logs.clone(),
-                options: LogsOptions {
-                    allow_malformed: self.allow_malformed_logs,
-                },
-            },
+            evidence: self.evidence.source(self.allow_malformed_logs)?,
             window,
         })
     }

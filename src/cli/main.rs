@@ -2,6 +2,7 @@
 //! Everything else lives in the library, shared with the Lambda.
 
 mod directory_args;
+mod evidence_args;
 mod generate;
 mod progress;
 mod snapshot;

@@ -7,6 +7,7 @@
 //! join (`crate::report`), with the same rules for every source.
 
 pub mod cloudtrail;
+pub mod lake;
 pub mod logs;
 mod window;
 
@@ -79,6 +80,34 @@ pub struct SourceInfo {
     pub failed_events: u64,
     /// Files skipped with `--allow-malformed-logs`, with the reason.
     pub skipped_files: Vec<SkippedFile>,
+    /// Queries run (CloudTrail Lake, Athena): id, SQL, bytes scanned, run time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryRecord>,
+    /// What the source's own checks found (e.g. a store that records no read-only events).
+    #[serde(skip)]
+    pub warnings: Vec<SourceWarning>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryRecord {
+    pub query_id: String,
+    pub sql: String,
+    pub bytes_scanned: i64,
+    pub events_scanned: i64,
+    pub run_time_ms: u64,
+}
+
+/// A finding of a source's preflight checks, carried to the manifest's warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceWarning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl SourceWarning {
+    pub fn new(code: &'static str, message: String) -> Self {
+        SourceWarning { code, message }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

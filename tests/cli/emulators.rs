@@ -75,11 +75,54 @@ pub fn moto(snapshot: &Path, config: Option<&serde_json::Value>, dir: &Path) -> 
     Emulator::start("moto_server.py", &args)
 }
 
+/// The CloudTrail Lake emulator over the events under `events`, for store `store_id`.
+pub fn lake(
+    events: &Path,
+    store_id: &str,
+    config: Option<&serde_json::Value>,
+    dir: &Path,
+) -> Emulator {
+    let mut args = vec![
+        "--events".to_owned(),
+        events.display().to_string(),
+        "--event-data-store-id".to_owned(),
+        store_id.to_owned(),
+        "--calls-log".to_owned(),
+        dir.join("lake-calls.jsonl").display().to_string(),
+    ];
+    if let Some(config) = config {
+        let path = dir.join("lake-config.json");
+        std::fs::write(&path, config.to_string()).unwrap();
+        args.extend(["--config".to_owned(), path.display().to_string()]);
+    }
+    Emulator::start("lake.py", &args)
+}
+
+/// The Lake emulator's calls log: (operation, params).
+pub fn lake_calls(dir: &Path) -> Vec<(String, serde_json::Value)> {
+    std::fs::read_to_string(dir.join("lake-calls.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["operation"].as_str().unwrap_or_default().to_owned(),
+                v["params"].clone(),
+            )
+        })
+        .collect()
+}
+
 /// Runs the binary with AWS settings that reach only the given emulator.
 pub fn run_against(endpoint: &str, args: &[String]) -> Output {
+    run_with_endpoints(&[("AWS_ENDPOINT_URL", endpoint)], args)
+}
+
+/// Runs the binary with the given endpoint variables (`AWS_ENDPOINT_URL[_SERVICE]`).
+pub fn run_with_endpoints(endpoints: &[(&str, &str)], args: &[String]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_idc-credential-report"))
         .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
+        .envs(endpoints.iter().copied())
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")

@@ -3,6 +3,7 @@
 mod aws_directory;
 mod bad_input;
 mod emulators;
+mod lake;
 mod output;
 mod published;
 mod rules;

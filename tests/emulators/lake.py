@@ -113,7 +113,9 @@ from lake_sql import (
     trino_column_names,
 )
 
-TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+# The service's X-Amz-Target prefix. boto3 sends the long form, the Rust SDK the short one
+# (`CloudTrail_20131101.StartQuery`); CloudTrail accepts both.
+TARGET_PREFIXES = ("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.", "CloudTrail_20131101.")
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 QUEUED, RUNNING, FINISHED = "QUEUED", "RUNNING", "FINISHED"
 FAILED, CANCELLED, TIMED_OUT = "FAILED", "CANCELLED", "TIMED_OUT"
@@ -446,7 +448,7 @@ class LakeApi:
             return error.status, error_body(error)
         self.calls.record(operation, params)
         try:
-            if not (target or "").startswith(TARGET_PREFIX) or operation not in self.operations:
+            if not (target or "").startswith(TARGET_PREFIXES) or operation not in self.operations:
                 raise ApiError("UnknownOperationException", f"Unknown operation {target!r}.")
             return 200, self.operations[operation](params)
         except ApiError as error:

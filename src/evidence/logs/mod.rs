@@ -2,7 +2,7 @@
 //!
 //! Files are found first, then read in parallel, each thread folding events into its own
 //! small aggregate; the aggregates are merged at the end. Memory grows with the number of
-//! distinct usage keys (and 16 bytes per qualifying event, to count duplicate deliveries once),
+//! distinct usage keys (and about 32 bytes per qualifying event, to count duplicate deliveries once),
 //! not with the volume of logs.
 
 mod records;
@@ -12,7 +12,7 @@ pub use records::RecordsError;
 use super::cloudtrail::{observe, Observation};
 use super::{Evidence, SkippedFile, SourceInfo, UsageKey, UseKind, Window};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -97,7 +97,8 @@ pub fn read_logs(
 #[derive(Default)]
 struct Partial {
     last_seen: HashMap<UsageKey, i64>,
-    event_ids: HashSet<u128>,
+    /// Qualifying event ids seen, with the kind they were counted under.
+    event_ids: HashMap<u128, UseKind>,
     info: SourceInfo,
     by_kind: [u64; 3],
 }
@@ -128,7 +129,7 @@ impl Partial {
             return;
         }
         if let Some(id) = event_id {
-            if !self.event_ids.insert(id) {
+            if self.event_ids.insert(id, key.kind).is_some() {
                 self.info.duplicate_events += 1;
                 return;
             }
@@ -148,10 +149,11 @@ impl Partial {
             *entry = (*entry).max(time);
         }
         // An event delivered twice may have landed in two threads: count it once.
-        for id in other.event_ids {
-            if !self.event_ids.insert(id) {
+        for (id, kind) in other.event_ids {
+            if self.event_ids.insert(id, kind).is_some() {
                 self.info.duplicate_events += 1;
                 self.info.evidence_events -= 1;
+                self.by_kind[kind_index(kind)] -= 1;
             }
         }
         let info = &mut self.info;

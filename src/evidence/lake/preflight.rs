@@ -1,0 +1,119 @@
+//! Before paying for a query: does the event data store exist, is it enabled, does it record
+//! the read-only management events that `GetRoleCredentials` is, and does its retention
+//! cover the window? Problems become manifest warnings, not silence.
+
+use crate::evidence::SourceWarning;
+use aws_sdk_cloudtrail::operation::get_event_data_store::GetEventDataStoreOutput;
+use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventDataStoreStatus};
+
+pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<SourceWarning> {
+    let mut warnings = Vec::new();
+    if store
+        .status
+        .as_ref()
+        .is_some_and(|s| *s != EventDataStoreStatus::Enabled)
+    {
+        warnings.push(SourceWarning::new(
+            "lake_store_not_enabled",
+            format!(
+                "the event data store is {}, not ENABLED: events after it stopped are missing",
+                store
+                    .status
+                    .as_ref()
+                    .map(|s| s.as_str())
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let selectors = store
+        .advanced_event_selectors
+        .as_deref()
+        .unwrap_or_default();
+    if !records_read_only_management_events(selectors) {
+        warnings.push(SourceWarning::new(
+            "no_read_only_events",
+            "the event data store does not record read-only management events, so it has no GetRoleCredentials: every CLI/SDK-only user will show as UNUSED. Add read events to its selectors".into(),
+        ));
+    }
+    if let Some(days) = store.retention_period {
+        if i64::from(days) < i64::from(lookback_days) {
+            warnings.push(SourceWarning::new(
+                "lake_retention_shorter_than_window",
+                format!("the event data store keeps events {days} days, less than the {lookback_days}-day window: older uses are gone"),
+            ));
+        }
+    }
+    warnings
+}
+
+/// Whether some selector takes management events without excluding read-only ones.
+fn records_read_only_management_events(selectors: &[AdvancedEventSelector]) -> bool {
+    selectors.iter().any(|selector| {
+        let fields = &selector.field_selectors;
+        let field = |name: &str| fields.iter().find(|f| f.field.eq_ignore_ascii_case(name));
+        let management = field("eventCategory").is_some_and(|f| {
+            f.equals
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|v| v == "Management")
+        });
+        let read_only_excluded = field("readOnly").is_some_and(|f| {
+            f.equals
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .all(|v| v == "false")
+                && f.equals.is_some()
+                || f.not_equals
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|v| v == "true")
+        });
+        management && !read_only_excluded
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudtrail::types::AdvancedFieldSelector;
+
+    fn selector(fields: &[(&str, &[&str])]) -> AdvancedEventSelector {
+        let mut builder = AdvancedEventSelector::builder();
+        for (field, equals) in fields {
+            let mut f = AdvancedFieldSelector::builder().field(*field);
+            for v in *equals {
+                f = f.equals(*v);
+            }
+            builder = builder.field_selectors(f.build().unwrap());
+        }
+        builder.build().unwrap()
+    }
+
+    #[test]
+    fn management_events_with_reads_qualify() {
+        assert!(records_read_only_management_events(&[selector(&[(
+            "eventCategory",
+            &["Management"]
+        )])]));
+        assert!(records_read_only_management_events(&[selector(&[
+            ("eventCategory", &["Management"]),
+            ("readOnly", &["true"])
+        ])]));
+    }
+
+    #[test]
+    fn write_only_or_data_only_stores_do_not() {
+        assert!(!records_read_only_management_events(&[selector(&[
+            ("eventCategory", &["Management"]),
+            ("readOnly", &["false"])
+        ])]));
+        assert!(!records_read_only_management_events(&[selector(&[(
+            "eventCategory",
+            &["Data"]
+        )])]));
+        assert!(!records_read_only_management_events(&[]));
+    }
+}
