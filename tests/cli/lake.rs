@@ -262,7 +262,7 @@ fn a_store_in_another_account_needs_its_owner_account_id() {
     let started = lake_calls(s.dir.path())
         .into_iter()
         .filter(|(op, _)| op == "StartQuery")
-        .last()
+        .next_back()
         .unwrap();
     assert_eq!(started.1["EventDataStoreOwnerAccountId"], "222233334444");
     assert_eq!(

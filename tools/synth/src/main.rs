@@ -9,6 +9,9 @@
 //! - `logs/`: the trail, with genuine uses in every `userIdentity` format and many events that
 //!   must not count;
 //! - `expected.json`: the last uses inside the window, computed from the plan.
+//!
+//! `--no-logs` writes the snapshot alone, quickly, for benchmarks of the directory
+//! enumeration that need a big organization and no trail.
 
 mod events;
 mod expected;
@@ -16,11 +19,13 @@ mod json;
 mod noise;
 mod org;
 mod plan;
+mod shape;
 mod writer;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use clap::Parser;
 use json::derive_rng;
+use shape::{AssignmentShape, ShapeStats};
 use std::error::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,6 +57,10 @@ struct Args {
     /// Assignments in the snapshot, counting the one listed twice.
     #[arg(long, default_value_t = 150)]
     assignments: usize,
+    /// How assignments spread: at random, or concentrated as in real organizations (few
+    /// permission sets per account, mostly to groups, every user in 1-3 groups).
+    #[arg(long, value_enum, default_value_t = AssignmentShape::Uniform)]
+    assignment_shape: AssignmentShape,
     /// The end of the window, and the snapshot's capture time.
     #[arg(long, default_value = "2026-11-22T00:00:00Z")]
     as_of: DateTime<Utc>,
@@ -65,14 +74,17 @@ struct Args {
     #[arg(long, default_value_t = 2)]
     noise_per_day: u64,
     /// Add background events until the logs hold this many uncompressed bytes.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_logs")]
     target_bytes: Option<u64>,
     /// Share of genuine uses written in an older userIdentity format whatever their date.
     #[arg(long, default_value_t = 0.3)]
     old_format_share: f64,
-    /// Replace an existing <out>/logs folder.
+    /// Replace an existing <out>/logs folder (and, with --no-logs, remove it and expected.json).
     #[arg(long)]
     force: bool,
+    /// Write snapshot.json only: no logs, no expected.json (directory benchmarks).
+    #[arg(long)]
+    no_logs: bool,
 }
 
 fn main() -> ExitCode {
@@ -88,7 +100,7 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
     validate(args)?;
-    let logs = prepare_out(&args.out, args.force)?;
+    let logs = prepare_out(&args.out, args.force, !args.no_logs)?;
     let as_of = args.as_of.trunc_subsecs(0);
     let cfg = plan::PlanConfig {
         as_of: as_of.timestamp(),
@@ -103,14 +115,23 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             users: args.users,
             groups: args.groups,
             assignments: args.assignments,
+            shape: args.assignment_shape,
             as_of: cfg.as_of,
             window_start: cfg.window_start,
         },
         &mut derive_rng(args.seed, SALT_ORG, 0),
     );
+    write_json(&args.out.join("snapshot.json"), &org.snapshot)?;
+    eprintln!("idc-synth: {}", ShapeStats::of(&org.snapshot));
+    let Some(logs) = logs else {
+        eprintln!(
+            "idc-synth: snapshot only, {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    };
     let plan = plan::build(&org, &cfg, derive_rng(args.seed, SALT_PLAN, 0));
     let expected = expected::compute(&org, &plan.uses, &cfg, args.lookback_days);
-    write_json(&args.out.join("snapshot.json"), &org.snapshot)?;
     write_json(&args.out.join("expected.json"), &expected)?;
 
     let noise = noise::NoiseWorld::new(&org, &mut derive_rng(args.seed, SALT_NOISE_WORLD, 0));
@@ -166,20 +187,32 @@ fn validate(args: &Args) -> Result<(), String> {
     }
 }
 
-/// Creates `out`, and makes sure `out/logs` holds nothing from an earlier run.
-fn prepare_out(out: &Path, force: bool) -> Result<PathBuf, String> {
+/// Creates `out` and clears what an earlier run left in it, so that a folder never pairs a new
+/// snapshot with another organization's logs or truth. Returns the empty logs folder to fill,
+/// or `None` when writing the snapshot alone.
+fn prepare_out(out: &Path, force: bool, with_logs: bool) -> Result<Option<PathBuf>, String> {
     let logs = out.join("logs");
-    if logs.exists() {
+    let expected = out.join("expected.json");
+    let stale: Vec<&PathBuf> = match with_logs {
+        true => vec![&logs],
+        false => vec![&logs, &expected],
+    };
+    for path in stale.into_iter().filter(|p| p.exists()) {
         if !force {
             return Err(format!(
                 "{} already exists; remove it or pass --force",
-                logs.display()
+                path.display()
             ));
         }
-        fs::remove_dir_all(&logs).map_err(|e| format!("cannot remove {}: {e}", logs.display()))?;
+        let removed = match path.is_dir() {
+            true => fs::remove_dir_all(path),
+            false => fs::remove_file(path),
+        };
+        removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
     }
-    fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
-    Ok(logs)
+    let made = if with_logs { &logs } else { out };
+    fs::create_dir_all(made).map_err(|e| format!("cannot create {}: {e}", made.display()))?;
+    Ok(with_logs.then_some(logs))
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), String> {

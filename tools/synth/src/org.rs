@@ -6,6 +6,7 @@
 //! deleted users that assignments and old events still name, and names nobody has.
 
 use crate::json::{chars, pick, pick_ref, uuid, HEX, LOWER_ALNUM, UPPER_ALNUM};
+use crate::shape::{self, AssignmentShape};
 use chrono::{DateTime, Utc};
 use idc_credential_report::directory::{
     Account, Assignment, Group, PermissionSet, PrincipalType, Snapshot, User, UserStatus,
@@ -136,6 +137,11 @@ const GROUP_NAMES: [&str; 8] = [
     "Contractors",
 ];
 
+/// Permission sets past the named ones are `TeamNNDeveloper`, team NN's own set.
+pub const FIRST_TEAM_SET: usize = PERMISSION_SETS.len();
+/// Groups past the named ones are `TeamNN`: team NN's group.
+pub const FIRST_TEAM_GROUP: usize = GROUP_NAMES.len();
+
 /// Users that assignments still name after they were deleted from the directory.
 const GHOST_USERS: usize = 3;
 /// Names that appear in old events but belong to no user of the directory.
@@ -147,6 +153,7 @@ pub struct OrgParams {
     pub users: usize,
     pub groups: usize,
     pub assignments: usize,
+    pub shape: AssignmentShape,
     pub as_of: i64,
     pub window_start: i64,
 }
@@ -235,7 +242,10 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
     let permission_sets = permission_sets(rng, &instance, params.permission_sets);
     let mut names = NameGen::default();
     let users = users(rng, &mut names, &store_hex, params);
-    let groups = groups(rng, &store_hex, &users, params.groups);
+    let groups = match params.shape {
+        AssignmentShape::Uniform => groups(rng, &store_hex, &users, params.groups),
+        AssignmentShape::Realistic => shape::groups(rng, &store_hex, &users, params.groups),
+    };
     let mut ghosts: Vec<Ghost> = (0..GHOST_USERS)
         .map(|_| Ghost {
             user_id: format!("{store_hex}-{}", uuid(rng)),
@@ -258,7 +268,14 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
         groups,
         assignments: Vec::new(),
     };
-    snapshot.assignments = assignments(rng, params.assignments, &snapshot, &mut ghosts, &store_hex);
+    snapshot.assignments = match params.shape {
+        AssignmentShape::Uniform => {
+            assignments(rng, params.assignments, &snapshot, &mut ghosts, &store_hex)
+        }
+        AssignmentShape::Realistic => {
+            shape::assignments(rng, params.assignments, &snapshot, &mut ghosts, &store_hex)
+        }
+    };
     let mgmt = snapshot.accounts[0].id.clone();
     Org {
         org_id: format!("o-{}", chars(rng, LOWER_ALNUM, 10)),
@@ -423,10 +440,7 @@ fn groups(rng: &mut SmallRng, store_hex: &str, users: &[User], count: usize) -> 
     let scale = (6.0 / count as f64).min(1.0);
     (0..count)
         .map(|i| {
-            let name = match GROUP_NAMES.get(i) {
-                Some(name) => name.to_string(),
-                None => format!("Team{:02}", i - GROUP_NAMES.len() + 1),
-            };
+            let name = group_name(i);
             // The last group has nobody in it: its assignments reach nobody.
             let share = if i + 1 == count {
                 0.0
@@ -444,6 +458,14 @@ fn groups(rng: &mut SmallRng, store_hex: &str, users: &[User], count: usize) -> 
             }
         })
         .collect()
+}
+
+/// The named groups first, then `Team01`, `Team02`, ...
+pub fn group_name(i: usize) -> String {
+    match GROUP_NAMES.get(i) {
+        Some(name) => name.to_string(),
+        None => format!("Team{:02}", i - FIRST_TEAM_GROUP + 1),
+    }
 }
 
 fn account_regions(rng: &mut SmallRng, accounts: usize) -> Vec<Vec<&'static str>> {
@@ -475,6 +497,10 @@ fn sso_roles(rng: &mut SmallRng, snapshot: &Snapshot) -> Vec<Vec<SsoRole>> {
         .collect()
 }
 
+/// One assignment before it is listed: ordered by account and permission set, as a listing
+/// returns them.
+pub type Grant = (Combo, PrincipalType, String);
+
 /// Random assignments, unique, sorted by account and permission set as a listing returns them;
 /// plus assignments of deleted users and of a deleted group, and one listed twice.
 fn assignments(
@@ -485,29 +511,9 @@ fn assignments(
     store_hex: &str,
 ) -> Vec<Assignment> {
     let (accounts, sets) = (snapshot.accounts.len(), snapshot.permission_sets.len());
-    let mut grants = BTreeSet::new();
-    // The administrators hold the management account, as in every organization.
-    if let Some(admins) = snapshot.groups.first() {
-        grants.insert((
-            Combo {
-                account: 0,
-                permission_set: 0,
-            },
-            PrincipalType::Group,
-            admins.group_id.clone(),
-        ));
-    }
-    for ghost in ghosts.iter_mut() {
-        let combo = random_combo(rng, accounts, sets);
-        ghost.combos.push(combo);
-        grants.insert((combo, PrincipalType::User, ghost.user_id.clone()));
-    }
-    let deleted_group = format!("{store_hex}-{}", uuid(rng));
-    grants.insert((
-        random_combo(rng, accounts, sets),
-        PrincipalType::Group,
-        deleted_group,
-    ));
+    let mut grants = traps(rng, snapshot, ghosts, store_hex, |rng| {
+        random_combo(rng, accounts, sets)
+    });
     let wanted = target.saturating_sub(1).max(grants.len());
     let mut attempts = 0;
     while grants.len() < wanted && attempts < target * 20 {
@@ -524,6 +530,48 @@ fn assignments(
         };
         grants.insert((random_combo(rng, accounts, sets), principal.0, principal.1));
     }
+    listing(rng, grants, snapshot)
+}
+
+/// The grants every shape starts from: the administrators on the management account, the
+/// deleted users' assignments (recorded in `ghosts` for the logs) and a deleted group's.
+/// `combo` picks where a deleted principal's assignment is.
+pub fn traps(
+    rng: &mut SmallRng,
+    snapshot: &Snapshot,
+    ghosts: &mut [Ghost],
+    store_hex: &str,
+    mut combo: impl FnMut(&mut SmallRng) -> Combo,
+) -> BTreeSet<Grant> {
+    let mut grants = BTreeSet::new();
+    // The administrators hold the management account, as in every organization.
+    if let Some(admins) = snapshot.groups.first() {
+        grants.insert((
+            Combo {
+                account: 0,
+                permission_set: 0,
+            },
+            PrincipalType::Group,
+            admins.group_id.clone(),
+        ));
+    }
+    for ghost in ghosts.iter_mut() {
+        let combo = combo(rng);
+        ghost.combos.push(combo);
+        grants.insert((combo, PrincipalType::User, ghost.user_id.clone()));
+    }
+    let deleted_group = format!("{store_hex}-{}", uuid(rng));
+    grants.insert((combo(rng), PrincipalType::Group, deleted_group));
+    grants
+}
+
+/// The grants as the snapshot lists them, in order, with one of them listed twice (AWS cannot
+/// hold a duplicate, a snapshot can, and the tool must count it once).
+pub fn listing(
+    rng: &mut SmallRng,
+    grants: BTreeSet<Grant>,
+    snapshot: &Snapshot,
+) -> Vec<Assignment> {
     let duplicate = rng.gen_range(0..grants.len());
     let mut out = Vec::with_capacity(grants.len() + 1);
     for (i, (combo, principal_type, principal_id)) in grants.into_iter().enumerate() {

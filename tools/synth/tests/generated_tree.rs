@@ -55,8 +55,13 @@ fn report_as_expected(out: &Path, expected: &Value) -> Value {
         },
         window,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let generated = runtime.block_on(run(&request, std::sync::Arc::new(NoProgress))).expect("the report runs");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let generated = runtime
+        .block_on(run(&request, std::sync::Arc::new(NoProgress)))
+        .expect("the report runs");
     let mut uses = BTreeMap::new();
     let mut portal = BTreeMap::new();
     for row in generated
@@ -160,6 +165,103 @@ fn across_the_format_change_and_in_old_formats_only() {
     assert_report_finds_the_plan(&tree.0);
     let tree = generate(8, "old", &["--old-format-share", "1"]);
     assert_report_finds_the_plan(&tree.0);
+}
+
+#[test]
+fn the_realistic_shape_keeps_the_truth() {
+    let tree = generate(5, "realistic", &["--assignment-shape", "realistic"]);
+    assert_report_finds_the_plan(&tree.0);
+    let tree = generate(
+        6,
+        "realistic-mid",
+        &[
+            "--assignment-shape",
+            "realistic",
+            "--accounts",
+            "60",
+            "--permission-sets",
+            "25",
+            "--users",
+            "300",
+            "--groups",
+            "30",
+            "--assignments",
+            "1500",
+        ],
+    );
+    assert_report_finds_the_plan(&tree.0);
+}
+
+/// The directory benchmark's organization: its enumeration cost is decided by the distinct
+/// (account, permission set) pairs, which must be few, as in a real organization.
+#[test]
+fn the_benchmark_org_is_concentrated_and_snapshot_only() {
+    let tree = generate(
+        1,
+        "benchmark",
+        &[
+            "--accounts",
+            "500",
+            "--permission-sets",
+            "100",
+            "--users",
+            "5000",
+            "--groups",
+            "300",
+            "--assignments",
+            "20000",
+            "--assignment-shape",
+            "realistic",
+            "--no-logs",
+        ],
+    );
+    assert!(!tree.0.join("logs").exists() && !tree.0.join("expected.json").exists());
+    let snapshot = read_json(&tree.0.join("snapshot.json"));
+    let listed = snapshot["assignments"].as_array().unwrap();
+    let distinct: BTreeSet<String> = listed.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        (listed.len(), distinct.len()),
+        (20_000, 19_999),
+        "one listed twice"
+    );
+    let pairs: BTreeSet<(&str, &str)> = listed
+        .iter()
+        .map(|a| {
+            let field = |key: &str| a[key].as_str().unwrap();
+            (field("account_id"), field("permission_set_arn"))
+        })
+        .collect();
+    assert!(
+        (2_000..=3_500).contains(&pairs.len()),
+        "{} pairs",
+        pairs.len()
+    );
+    let to_groups = listed
+        .iter()
+        .filter(|a| a["principal_type"] == "GROUP")
+        .count();
+    let share = to_groups as f64 / listed.len() as f64;
+    assert!((0.80..=0.90).contains(&share), "{share} to groups");
+    assert_memberships(&snapshot);
+}
+
+/// Every user in one to three groups; every group has members but the last, empty on purpose.
+fn assert_memberships(snapshot: &Value) {
+    let groups = snapshot["groups"].as_array().unwrap();
+    let mut per_user: BTreeMap<&str, usize> = snapshot["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["user_id"].as_str().unwrap(), 0))
+        .collect();
+    for (i, g) in groups.iter().enumerate() {
+        let members = g["member_user_ids"].as_array().unwrap();
+        assert_eq!(members.is_empty(), i + 1 == groups.len(), "group {i}");
+        for m in members {
+            *per_user.get_mut(m.as_str().unwrap()).expect("a known user") += 1;
+        }
+    }
+    assert!(per_user.values().all(|n| (1..=3).contains(n)));
 }
 
 #[test]
