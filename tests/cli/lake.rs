@@ -261,8 +261,7 @@ fn a_store_in_another_account_needs_its_owner_account_id() {
     assert_success(&with);
     let started = lake_calls(s.dir.path())
         .into_iter()
-        .filter(|(op, _)| op == "StartQuery")
-        .next_back()
+        .rfind(|(op, _)| op == "StartQuery")
         .unwrap();
     assert_eq!(started.1["EventDataStoreOwnerAccountId"], "222233334444");
     assert_eq!(
