@@ -10,3 +10,4 @@ pub mod evidence;
 pub mod output;
 pub mod pipeline;
 pub mod report;
+pub mod service;

@@ -81,9 +81,17 @@ impl AwsSession {
 }
 
 pub async fn run(request: &ReportRequest, progress: Arc<dyn Progress>) -> Result<Generated, Error> {
-    let session = AwsSession::default();
-    let (snapshot, directory_info) = load_directory(&request.directory, &session).await?;
-    let evidence = load_evidence(&request.evidence, &request.window, progress, &session).await?;
+    run_in(request, progress, &AwsSession::default()).await
+}
+
+/// [`run`] with a given AWS session, so that the caller can publish with the same configuration.
+pub async fn run_in(
+    request: &ReportRequest,
+    progress: Arc<dyn Progress>,
+    session: &AwsSession,
+) -> Result<Generated, Error> {
+    let (snapshot, directory_info) = load_directory(&request.directory, session).await?;
+    let evidence = load_evidence(&request.evidence, &request.window, progress, session).await?;
     Ok(assemble(
         &snapshot,
         directory_info,

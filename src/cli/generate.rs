@@ -7,8 +7,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use idc_credential_report::evidence::Window;
+use idc_credential_report::output::s3::S3Target;
 use idc_credential_report::output::{write_csv, write_report_files};
-use idc_credential_report::pipeline::{self, DirectorySource, Generated, ReportRequest};
+use idc_credential_report::pipeline::{
+    self, AwsSession, DirectorySource, Generated, ReportRequest,
+};
+use idc_credential_report::service::publish_generated;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,9 +44,14 @@ pub struct GenerateArgs {
     allow_malformed_logs: bool,
 
     /// Where to write the CSV; the manifest goes beside it (report.csv -> report.manifest.json).
-    /// `-` writes the CSV to standard output and no manifest.
+    /// `-` writes the CSV to standard output and no manifest. `s3://BUCKET/PREFIX/` writes both to
+    /// a dated archive key (never overwritten), then copies them to PREFIX/latest/.
     #[arg(long, value_name = "FILE")]
     output: PathBuf,
+
+    /// KMS key for SSE-KMS of the objects written to S3.
+    #[arg(long, value_name = "ARN")]
+    kms_key_arn: Option<String>,
 }
 
 impl GenerateArgs {
@@ -62,12 +71,25 @@ impl GenerateArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
         let request = self.request()?;
-        let generated = pipeline::run(&request, Arc::new(TerminalProgress::new())).await?;
+        let s3_target = self.s3_target()?;
+        let session = AwsSession::default();
+        let generated =
+            pipeline::run_in(&request, Arc::new(TerminalProgress::new()), &session).await?;
         for warning in &generated.manifest.warnings {
             eprintln!("warning: {}", warning.message);
         }
         let counts = generated.manifest.report.clone();
-        self.write(generated)?;
+        match s3_target {
+            Some(target) => {
+                let response =
+                    publish_generated(&session, &target, &request.window, generated).await?;
+                eprintln!(
+                    "{} (copied to {})",
+                    response.published.report_s3_uri, response.published.latest_s3_uri
+                );
+            }
+            None => self.write(generated)?,
+        }
         eprintln!(
             "{}: {} rows, {} used, {} unused, in {:.1} s",
             self.output.display(),
@@ -77,6 +99,18 @@ impl GenerateArgs {
             started.elapsed().as_secs_f64()
         );
         Ok(())
+    }
+
+    fn s3_target(&self) -> anyhow::Result<Option<S3Target>> {
+        let output = self.output.to_string_lossy();
+        if !output.starts_with("s3://") {
+            anyhow::ensure!(
+                self.kms_key_arn.is_none(),
+                "--kms-key-arn applies only to an s3:// --output"
+            );
+            return Ok(None);
+        }
+        Ok(Some(S3Target::parse(&output, self.kms_key_arn.clone())?))
     }
 
     fn write(&self, generated: Generated) -> anyhow::Result<()> {

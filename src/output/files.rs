@@ -100,6 +100,20 @@ fn write_file(
     Ok(hex(&writer.hasher.finalize()))
 }
 
+/// The report and its manifest in memory (for S3): CSV bytes, and the manifest as JSON with
+/// the CSV's SHA-256 filled in by `finish_manifest`.
+pub fn render_report(
+    rows: &[Row],
+    finish_manifest: impl FnOnce(String) -> Manifest,
+) -> (Vec<u8>, Vec<u8>) {
+    let mut csv = Vec::new();
+    write_csv(&mut csv, rows).expect("writing CSV to memory cannot fail");
+    let manifest = finish_manifest(hex(&Sha256::digest(&csv)));
+    let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
+    json.push(b'\n');
+    (csv, json)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -61,6 +61,16 @@ impl Drop for Emulator {
 
 /// The moto-based directory emulator, preloaded with a snapshot and configured by `config`.
 pub fn moto(snapshot: &Path, config: Option<&serde_json::Value>, dir: &Path) -> Emulator {
+    moto_with_buckets(snapshot, config, dir, &[])
+}
+
+/// [`moto`], with S3 buckets created beforehand.
+pub fn moto_with_buckets(
+    snapshot: &Path,
+    config: Option<&serde_json::Value>,
+    dir: &Path,
+    buckets: &[&str],
+) -> Emulator {
     let mut args = vec![
         "--snapshot".to_owned(),
         snapshot.display().to_string(),
@@ -71,6 +81,9 @@ pub fn moto(snapshot: &Path, config: Option<&serde_json::Value>, dir: &Path) -> 
         let path = dir.join("moto-config.json");
         std::fs::write(&path, config.to_string()).unwrap();
         args.extend(["--config".to_owned(), path.display().to_string()]);
+    }
+    for bucket in buckets {
+        args.extend(["--bucket".to_owned(), bucket.to_string()]);
     }
     Emulator::start("moto_server.py", &args)
 }

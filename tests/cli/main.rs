@@ -7,4 +7,5 @@ mod lake;
 mod output;
 mod published;
 mod rules;
+mod s3_output;
 mod util;

@@ -3,11 +3,13 @@
 moto has no CloudTrail Lake, and the tool's Lake source must be tested through the real
 AWS SDK for Rust (pointed here with AWS_ENDPOINT_URL), so this serves the five operations
 the tool uses (StartQuery, DescribeQuery, GetQueryResults, CancelQuery, GetEventDataStore)
-on the awsJson1_1 protocol, answering queries from CloudTrail events loaded from files into
-an in-process DuckDB table that has Lake's schema (lake_schema.py). Signatures are not
-checked. Faults (slow, failed, timed-out or rejected queries, small pages, a store owned
-by another account) are injected with --config, and every request can be logged with
---calls-log so a test can assert which calls were made.
+on the awsJson1_1 protocol, answering queries from CloudTrail events loaded from files
+into an in-process DuckDB table that has Lake's schema (lake_schema.py). It also serves
+LookupEvents (CloudTrail's free 90-day event history) from the same events, for the tool's
+event-history source (see below). Signatures are not checked. Faults (slow, failed,
+timed-out or rejected queries, small pages, a store owned by another account) are injected
+with --config, and every request can be logged with --calls-log so a test can assert
+which calls were made.
 
 Usage:
     python tests/emulators/lake.py --events DIR --event-data-store-id ID
@@ -64,6 +66,28 @@ Lake behaviour chosen where AWS does not document it:
   with it still sees the query finish). The query itself runs in DuckDB at StartQuery.
 - Without MaxQueryResults a page holds 1000 rows (the maximum).
 
+LookupEvents (event history), from the same loaded (de-duplicated) events:
+- Management events only (no eventCategory other than Management, no managementEvent
+  false); newest first (ties by eventID); each as the Event LookupEvents returns: EventId,
+  EventName, ReadOnly ("true"/"false"), AccessKeyId, EventTime (epoch seconds), EventSource,
+  Username (lookup_username says how it is chosen), Resources ({ResourceType, ResourceName =
+  the resource's ARN}), CloudTrailEvent (the event as compact JSON text).
+- The 90-day limit: events older than 90 days before "now", or later than "now", are never
+  returned. "now" is the machine's clock unless the config sets it (`"now":
+  "2026-11-22T00:00:00Z"`), since fixtures are dated.
+- LookupAttributes: at most one (InvalidLookupAttributesException otherwise), any of the
+  eight documented keys, exact match (ResourceType/ResourceName: any of the event's
+  resources). StartTime/EndTime inclusive (InvalidTimeRangeException when start > end).
+  MaxResults 1..50, default 50 (InvalidMaxResultsException). EventCategory "insight"
+  returns no events (there are none). A NextToken is bound to the request's other
+  parameters (InvalidNextTokenException otherwise).
+- Quota: 2 requests a second per account and Region, as the API reference documents: a
+  token bucket of burst 2 regaining 2 a second; over it, HTTP 400 ThrottlingException "Rate
+  exceeded", answered at once. A throttled request goes no further (no validation).
+- Scope: "all" (default) serves every loaded event; "caller" only those whose
+  recipientAccountId and awsRegion are --account and --region, as event history is per
+  account and Region.
+
 Config file (JSON, every key optional; unknown keys are an error):
     {"polls_before_running": 1,      # polls answered QUEUED
      "polls_before_finish": 2,       # then polls answered RUNNING
@@ -76,7 +100,11 @@ Config file (JSON, every key optional; unknown keys are an error):
      "store": {"status": "ENABLED", "retention_days": 2557,
                "advanced_event_selectors": [...], "name": "...",
                "billing_mode": "FIXED_RETENTION_PRICING", "multi_region_enabled": true,
-               "organization_enabled": false, "termination_protection_enabled": true}}
+               "organization_enabled": false, "termination_protection_enabled": true},
+     "now": null,                    # LookupEvents' clock, e.g. "2026-11-22T00:00:00Z"
+     "lookup": {"rate": 2,           # LookupEvents requests a second (null or <= 0: no quota)
+                "burst": 2,          # requests admitted at once
+                "scope": "all"}}     # or "caller": --account's events in --region only
 """
 
 from __future__ import annotations
@@ -84,6 +112,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import hashlib
 import json
 import os
 import re
@@ -95,6 +124,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
@@ -102,7 +132,7 @@ from typing import Any, BinaryIO, Callable, Iterable
 import duckdb
 
 from cloudtrail_events import load_events
-from lake_schema import COLUMN_NAMES, create_table_sql, read_json_columns_sql, write_rows
+from lake_schema import COLUMN_NAMES, compact_json, create_table_sql, read_json_columns_sql, write_rows
 from lake_sql import (
     SESSION_SQL,
     InvalidStatement,
@@ -153,6 +183,15 @@ class StoreConfig:
 
 
 @dataclass
+class LookupConfig:
+    """LookupEvents' quota and scope (see the module docstring)."""
+
+    rate: float | None = 2.0
+    burst: int = 2
+    scope: str = "all"
+
+
+@dataclass
 class FaultConfig:
     polls_before_running: int = 1
     polls_before_finish: int = 2
@@ -163,6 +202,8 @@ class FaultConfig:
     owner_account_id: str | None = None
     null_style: str = "omit"
     store: StoreConfig = field(default_factory=StoreConfig)
+    now: str | None = None
+    lookup: LookupConfig = field(default_factory=LookupConfig)
 
 
 def checked_keys(data: Any, cls: type, where: str) -> dict[str, Any]:
@@ -196,6 +237,13 @@ def validate_config(config: FaultConfig) -> FaultConfig:
     check_count("store.retention_days", config.store.retention_days, 7)
     if config.owner_account_id is not None and not re.fullmatch(r"\d{12,16}", config.owner_account_id):
         raise ValueError("config: owner_account_id must be 12 to 16 digits")
+    if config.now is not None and parse_event_time(config.now) is None:
+        raise ValueError(f"config: now must be an ISO 8601 time such as 2026-11-22T00:00:00Z, not {config.now!r}")
+    rate = config.lookup.rate
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
+        raise ValueError(f"config: lookup.rate must be a number or null, not {rate!r}")
+    check_count("lookup.burst", config.lookup.burst, 1)
+    check_choice("lookup.scope", config.lookup.scope, ("all", "caller"))
     return config
 
 
@@ -204,7 +252,8 @@ def load_config(path: Path | None) -> FaultConfig:
         return FaultConfig()
     data = dict(checked_keys(json.loads(path.read_text(encoding="utf-8")), FaultConfig, str(path)))
     store = StoreConfig(**checked_keys(data.pop("store", {}), StoreConfig, f"{path}: store"))
-    return validate_config(FaultConfig(**data, store=store))
+    lookup = LookupConfig(**checked_keys(data.pop("lookup", {}), LookupConfig, f"{path}: lookup"))
+    return validate_config(FaultConfig(**data, store=store, lookup=lookup))
 
 
 # ---------------------------------------------------------------- the event data store
@@ -380,6 +429,169 @@ def result_row(columns: list[str], values: list[str | None], null_style: str) ->
     return row
 
 
+# ---------------------------------------------------------------- LookupEvents (event history)
+
+
+LOOKUP_WINDOW_SECONDS = 90 * 24 * 3600
+LOOKUP_MAX_RESULTS = 50
+LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource",
+               "AccessKeyId")
+
+
+def parse_event_time(value: Any) -> float | None:
+    """An ISO 8601 time (`2026-07-01T00:08:20Z`) as epoch seconds; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def lookup_username(identity: dict[str, Any]) -> str | None:
+    """The event history's user name: the user or role session that made the call.
+
+    AWS documents it as "a user name or role name of the requester" without the rule; the
+    emulator takes userIdentity.userName, else the session name at the end of an assumed
+    role's or federated user's ARN, else the Identity Center user id (onBehalfOf.userId),
+    else principalId.
+    """
+    if identity.get("userName"):
+        return str(identity["userName"])
+    if identity.get("type") in ("AssumedRole", "FederatedUser") and identity.get("arn"):
+        return str(identity["arn"]).rsplit("/", 1)[-1]
+    on_behalf_of = identity.get("onBehalfOf")
+    if isinstance(on_behalf_of, dict) and on_behalf_of.get("userId"):
+        return str(on_behalf_of["userId"])
+    return str(identity["principalId"]) if identity.get("principalId") else None
+
+
+def is_management_event(event: dict[str, Any]) -> bool:
+    """Event history holds management events only (no data, network or Insights events)."""
+    return event.get("eventCategory", "Management") == "Management" and event.get("managementEvent") is not False
+
+
+def lookup_summary(event: dict[str, Any], event_time: float) -> dict[str, Any]:
+    """The Event LookupEvents returns for one CloudTrail event (absent fields left out)."""
+    identity = event.get("userIdentity") if isinstance(event.get("userIdentity"), dict) else {}
+    read_only = event.get("readOnly")
+    summary: dict[str, Any] = {
+        "EventId": event.get("eventID"),
+        "EventName": event.get("eventName"),
+        "ReadOnly": str(read_only).lower() if read_only is not None else None,
+        "AccessKeyId": identity.get("accessKeyId"),
+        "EventTime": int(event_time) if event_time == int(event_time) else event_time,
+        "EventSource": event.get("eventSource"),
+        "Username": lookup_username(identity),
+        "Resources": [{key: value for key, value in (("ResourceType", resource.get("type")),
+                                                     ("ResourceName", resource.get("ARN") or resource.get("arn")))
+                       if value is not None}
+                      for resource in event.get("resources") or [] if isinstance(resource, dict)],
+        "CloudTrailEvent": compact_json(event),
+    }
+    return {key: value for key, value in summary.items() if value is not None}
+
+
+def matches_attribute(summary: dict[str, Any], key: str, value: str) -> bool:
+    """Whether an event matches one LookupAttribute (resources: any of them)."""
+    if key in ("ResourceType", "ResourceName"):
+        return any(resource.get(key) == value for resource in summary["Resources"])
+    return summary.get(key) == value
+
+
+class TokenBucket:
+    """Holds up to `burst` tokens and regains `rate` a second; each request takes one."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return True
+            return False
+
+
+class LookupHistory:
+    """The event history of the caller's account and Region, newest first."""
+
+    def __init__(self, events: Iterable[dict[str, Any]], account: str, region: str, config: FaultConfig) -> None:
+        self.now = parse_event_time(config.now) if config.now is not None else None
+        rate = config.lookup.rate
+        self.bucket = TokenBucket(float(rate), config.lookup.burst) if rate is not None and rate > 0 else None
+        entries = []
+        for event in events:
+            event_time = parse_event_time(event.get("eventTime"))
+            if event_time is None or not is_management_event(event):
+                continue
+            if config.lookup.scope == "caller" and (event.get("recipientAccountId"), event.get("awsRegion")) != (
+                    account, region):
+                continue
+            entries.append((event_time, str(event.get("eventID", "")), lookup_summary(event, event_time)))
+        entries.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+        self.entries = [(event_time, summary) for event_time, _, summary in entries]
+
+    def admit(self) -> bool:
+        """Takes one request from the quota (2 a second per account and Region by default)."""
+        return self.bucket is None or self.bucket.take()
+
+    def select(self, start: float, end: float, attribute: tuple[str, str] | None) -> list[dict[str, Any]]:
+        """The events from `start` to `end` (inclusive) within the last 90 days, newest first."""
+        now = self.now if self.now is not None else time.time()
+        low, high = max(start, now - LOOKUP_WINDOW_SECONDS), min(end, now)
+        return [summary for event_time, summary in self.entries
+                if low <= event_time <= high and (attribute is None or matches_attribute(summary, *attribute))]
+
+
+def lookup_attribute(params: dict[str, Any]) -> tuple[str, str] | None:
+    """The one LookupAttribute allowed, as (key, value); None when there is none."""
+    attributes = params.get("LookupAttributes") or []
+    if not isinstance(attributes, list) or len(attributes) > 1:
+        raise ApiError("InvalidLookupAttributesException", "You can specify only one lookup attribute.")
+    if not attributes:
+        return None
+    attribute = attributes[0] if isinstance(attributes[0], dict) else {}
+    key, value = attribute.get("AttributeKey"), attribute.get("AttributeValue")
+    if key not in LOOKUP_KEYS or not isinstance(value, str) or not 1 <= len(value) <= 2000:
+        raise ApiError("InvalidLookupAttributesException", f"The lookup attribute {attribute!r} is not valid.")
+    return key, value
+
+
+def lookup_time(params: dict[str, Any], name: str, default: float) -> float:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ApiError("InvalidTimeRangeException", f"{name} must be a time (epoch seconds).")
+    return float(value)
+
+
+def lookup_request_key(params: dict[str, Any]) -> str:
+    """What a NextToken is bound to: every parameter but NextToken and MaxResults."""
+    bound = {key: value for key, value in params.items() if key not in ("NextToken", "MaxResults")}
+    return hashlib.sha256(json.dumps(bound, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def decode_lookup_token(token: Any, params: dict[str, Any], total: int) -> int:
+    """The event offset a LookupEvents NextToken stands for, if it was issued for these parameters."""
+    try:
+        key, offset_text = base64.urlsafe_b64decode(str(token).encode()).decode().split("/")
+        offset = int(offset_text)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ApiError("InvalidNextTokenException", "The NextToken is not valid.") from None
+    if key != lookup_request_key(params) or not 0 < offset <= total:
+        raise ApiError("InvalidNextTokenException",
+                       "The NextToken is not valid for this request's parameters.")
+    return offset
+
+
 # ---------------------------------------------------------------- the API
 
 
@@ -423,8 +635,10 @@ def parse_params(body: bytes) -> dict[str, Any]:
 class LakeApi:
     """The CloudTrail operations: requests in, (HTTP status, JSON body) out."""
 
-    def __init__(self, engine: LakeEngine, store: Store, config: FaultConfig, calls: CallsLog) -> None:
+    def __init__(self, engine: LakeEngine, store: Store, config: FaultConfig, calls: CallsLog,
+                 history: LookupHistory | None = None) -> None:
         self.engine = engine
+        self.history = history or LookupHistory([], store.account, store.region, config)
         self.store = store
         self.config = config
         self.calls = calls
@@ -437,6 +651,7 @@ class LakeApi:
             "GetQueryResults": self.get_query_results,
             "CancelQuery": self.cancel_query,
             "GetEventDataStore": self.get_event_data_store,
+            "LookupEvents": self.lookup_events,
         }
 
     def handle(self, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -584,6 +799,31 @@ class LakeApi:
         return self.store.describe()
 
 
+    def lookup_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Event history: the quota first (a throttled request goes no further), then the filters."""
+        if not self.history.admit():
+            raise ApiError("ThrottlingException", "Rate exceeded")
+        attribute = lookup_attribute(params)
+        start = lookup_time(params, "StartTime", 0.0)
+        end = lookup_time(params, "EndTime", float("inf"))
+        if start > end:
+            raise ApiError("InvalidTimeRangeException", "The start time must be before the end time.")
+        size = params.get("MaxResults", LOOKUP_MAX_RESULTS)
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= LOOKUP_MAX_RESULTS:
+            raise ApiError("InvalidMaxResultsException", f"MaxResults must be from 1 to {LOOKUP_MAX_RESULTS}.")
+        category = params.get("EventCategory")
+        if category not in (None, "insight"):
+            raise ApiError("InvalidEventCategoryException", f"The event category {category!r} is not valid.")
+        events = [] if category == "insight" else self.history.select(start, end, attribute)
+        token = params.get("NextToken")
+        offset = 0 if token is None else decode_lookup_token(token, params, len(events))
+        answer: dict[str, Any] = {"Events": events[offset:offset + size]}
+        if offset + size < len(events):
+            next_token = f"{lookup_request_key(params)}/{offset + size}"
+            answer["NextToken"] = base64.urlsafe_b64encode(next_token.encode()).decode()
+        return answer
+
+
 def error_body(error: ApiError) -> dict[str, Any]:
     return {"__type": error.code, "message": error.message}
 
@@ -618,6 +858,9 @@ class LakeRequestHandler(BaseHTTPRequestHandler):
     """awsJson1_1: POST / with X-Amz-Target; errors are 400 + `__type` + x-amzn-ErrorType."""
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: headers and body go out in two writes; with Nagle's algorithm the body
+    # waits for the client's delayed ACK (~40 ms on Linux), which made every call that slow.
+    disable_nagle_algorithm = True
     server: LakeServer
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server naming
@@ -710,7 +953,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = LakeEngine(args.event_data_store_id, loaded.events)
     store = Store(args.event_data_store_id, args.account, config.owner_account_id or args.account,
                   args.region, config.store, round(time.time(), 3))
-    server = LakeServer(LakeApi(engine, store, config, CallsLog(args.calls_log)), args.port, args.verbose)
+    history = LookupHistory(loaded.events, args.account, args.region, config)
+    server = LakeServer(LakeApi(engine, store, config, CallsLog(args.calls_log), history), args.port, args.verbose)
     print(f"lake: {engine.row_count} events from {loaded.files_read} files "
           f"({loaded.duplicates_dropped} duplicate eventIDs dropped) as {store.arn}", file=sys.stderr)
     serve(server, watch_stdin=not args.ignore_stdin)

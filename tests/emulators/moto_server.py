@@ -59,6 +59,7 @@ SERVICE_BY_SIGNING_NAME = {
     "identitystore": "identitystore",
     "organizations": "organizations",
     "sts": "sts",
+    "s3": "s3",
 }
 # Unsigned requests still carry the awsJson1_1 target prefix.
 SERVICE_BY_TARGET_PREFIX = {
@@ -68,7 +69,7 @@ SERVICE_BY_TARGET_PREFIX = {
 }
 # The IAM action prefix of each service: sso-admin's actions are "sso:...".
 IAM_PREFIX = {"sso-admin": "sso", "identitystore": "identitystore",
-              "organizations": "organizations", "sts": "sts"}
+              "organizations": "organizations", "sts": "sts", "s3": "s3"}
 QUERY_SERVICES = frozenset({"sts"})  # awsQuery: form body in, XML out
 
 # Requests per second (token-bucket refill rate; the bucket holds `rate` tokens, so a burst
@@ -264,12 +265,28 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
     if target:
         prefix, _, operation = target.partition(".")
         return Call(service or SERVICE_BY_TARGET_PREFIX.get(prefix, prefix), operation, body, True)
+    if service == "s3":
+        return Call(service, s3_operation(environ), b"", False)
     form = parse_qs(body.decode("utf-8", "replace")) if body else {}
     form = form or parse_qs(environ.get("QUERY_STRING", ""))
     action = (form.get("Action") or [""])[0]
     if service and action:
         return Call(service, action, body, False)
     return None
+
+
+def s3_operation(environ: dict[str, Any]) -> str:
+    """The S3 REST operation of a path-style request: S3 has no target header or Action, so the
+    method, path and query tell which it is (only the ones the tool and its tests use)."""
+    method = environ.get("REQUEST_METHOD", "")
+    is_object = "/" in environ.get("PATH_INFO", "").strip("/")
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if not is_object:
+        return {"PUT": "CreateBucket", "HEAD": "HeadBucket",
+                "GET": "ListObjectsV2" if "list-type" in query else "ListObjects"}.get(method, method)
+    if method == "PUT":
+        return "CopyObject" if environ.get("HTTP_X_AMZ_COPY_SOURCE") else "PutObject"
+    return {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method, method)
 
 
 def _service_from_auth(authorization: str) -> str | None:
@@ -458,6 +475,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--snapshot", help="directory snapshot to preload (JSON)")
     parser.add_argument("--config", help="quotas and injected faults (JSON)")
     parser.add_argument("--calls-log", help="append one JSON line per request here")
+    parser.add_argument("--bucket", action="append", default=[],
+                        help="create this S3 bucket (repeatable), e.g. the security bucket")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION")
                         or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
                         help="region the Identity Center instance lives in")
@@ -473,6 +492,15 @@ def load_snapshot(path: str | None) -> dict[str, Any] | None:
 
 def build_app(config: EmulatorConfig, calls_log: CallsLog, account_id: str) -> FrontDoor:
     return FrontDoor(DomainDispatcherApplication(create_backend_app), config, calls_log, account_id)
+
+
+def create_buckets(names: list[str], account_id: str, region: str) -> None:
+    """Buckets the tests write reports to, created in the backend directly (no call logged)."""
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account_id]["global"]
+    for name in names:
+        backend.create_bucket(name, region)
 
 
 def wait_for_stop() -> None:
@@ -511,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_corrections()
     directory = (preload(snapshot, account_id, args.region) if snapshot
                  else default_directory(account_id, args.region))
+    create_buckets(args.bucket, account_id, args.region)
     calls_log = CallsLog(args.calls_log)
     server = make_server("127.0.0.1", args.port, build_app(config, calls_log, account_id),
                          threaded=True, request_handler=MotoRequestHandler)

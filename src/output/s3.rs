@@ -1,0 +1,230 @@
+//! Putting the report in the security bucket: first under a dated archive key that is never
+//! overwritten, then copied to `latest/`. A run that fails before the copy leaves `latest/`
+//! as it was; the `year=/month=/day=` layout lets Athena and QuickSight read the history as a
+//! partitioned table.
+
+use crate::aws::{AwsError, Caller, RateLimiter};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+
+/// `s3://bucket/prefix/`, with an optional KMS key for SSE-KMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Target {
+    pub bucket: String,
+    /// Empty, or ending in `/`.
+    pub prefix: String,
+    pub kms_key_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an S3 location: expected s3://BUCKET/ or s3://BUCKET/PREFIX/")]
+pub struct S3UriError(pub String);
+
+impl S3Target {
+    pub fn parse(uri: &str, kms_key_arn: Option<String>) -> Result<S3Target, S3UriError> {
+        let error = || S3UriError(uri.to_owned());
+        let rest = uri.strip_prefix("s3://").ok_or_else(error)?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(error());
+        }
+        let prefix = match prefix.trim_matches('/') {
+            "" => String::new(),
+            p => format!("{p}/"),
+        };
+        Ok(S3Target {
+            bucket: bucket.to_owned(),
+            prefix,
+            kms_key_arn,
+        })
+    }
+
+    pub fn uri(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// `prefix/reports/year=YYYY/month=MM/day=DD/credential-report-<as_of>` (no extension).
+    pub fn archive_stem(&self, as_of: DateTime<Utc>) -> String {
+        format!(
+            "{}reports/year={:04}/month={:02}/day={:02}/credential-report-{}",
+            self.prefix,
+            as_of.year(),
+            as_of.month(),
+            as_of.day(),
+            as_of.format("%Y%m%dT%H%M%SZ")
+        )
+    }
+
+    pub fn latest_stem(&self) -> String {
+        format!("{}latest/credential-report", self.prefix)
+    }
+}
+
+/// Where a published report is.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Published {
+    pub report_s3_uri: String,
+    pub manifest_s3_uri: String,
+    pub latest_s3_uri: String,
+    pub latest_manifest_s3_uri: String,
+}
+
+const S3_RATE: f64 = 50.0;
+
+/// Writes the archive objects (refusing to overwrite), then copies them to `latest/`.
+pub async fn publish(
+    client: &aws_sdk_s3::Client,
+    target: &S3Target,
+    as_of: DateTime<Utc>,
+    csv: Vec<u8>,
+    manifest: Vec<u8>,
+) -> Result<Published, AwsError> {
+    let caller = Caller::default();
+    let limiter = RateLimiter::per_second(S3_RATE);
+    let archive = target.archive_stem(as_of);
+    let latest = target.latest_stem();
+    let files = [
+        ("csv", "text/csv; charset=utf-8", csv),
+        ("manifest.json", "application/json", manifest),
+    ];
+    for (extension, content_type, body) in &files {
+        let key = format!("{archive}.{extension}");
+        put_new(client, &caller, &limiter, target, &key, content_type, body).await?;
+    }
+    for (extension, _, _) in &files {
+        copy(
+            client,
+            &caller,
+            &limiter,
+            target,
+            &format!("{archive}.{extension}"),
+            &format!("{latest}.{extension}"),
+        )
+        .await?;
+    }
+    Ok(Published {
+        report_s3_uri: target.uri(&format!("{archive}.csv")),
+        manifest_s3_uri: target.uri(&format!("{archive}.manifest.json")),
+        latest_s3_uri: target.uri(&format!("{latest}.csv")),
+        latest_manifest_s3_uri: target.uri(&format!("{latest}.manifest.json")),
+    })
+}
+
+fn encryption(target: &S3Target) -> Option<ServerSideEncryption> {
+    target
+        .kms_key_arn
+        .as_ref()
+        .map(|_| ServerSideEncryption::AwsKms)
+}
+
+async fn put_new(
+    client: &aws_sdk_s3::Client,
+    caller: &Caller,
+    limiter: &RateLimiter,
+    target: &S3Target,
+    key: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(), AwsError> {
+    let resource = target.uri(key);
+    let result = caller
+        .call(limiter, "s3:PutObject", &resource, || {
+            client
+                .put_object()
+                .bucket(&target.bucket)
+                .key(key)
+                .body(ByteStream::from(body.to_vec()))
+                .content_type(content_type)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                // Never overwrite an archived report.
+                .if_none_match("*")
+                .set_server_side_encryption(encryption(target))
+                .set_ssekms_key_id(target.kms_key_arn.clone())
+                .send()
+        })
+        .await;
+    match result {
+        Err(AwsError::Service { code, .. }) if code == "PreconditionFailed" => Err(AwsError::Other(format!(
+            "{resource} exists already: a report for this as-of time was archived before, and archives are never overwritten"
+        ))),
+        other => other.map(|_| ()),
+    }
+}
+
+async fn copy(
+    client: &aws_sdk_s3::Client,
+    caller: &Caller,
+    limiter: &RateLimiter,
+    target: &S3Target,
+    from: &str,
+    to: &str,
+) -> Result<(), AwsError> {
+    let resource = target.uri(to);
+    let source = format!("{}/{}", target.bucket, from);
+    caller
+        .call(limiter, "s3:PutObject", &resource, || {
+            client
+                .copy_object()
+                .bucket(&target.bucket)
+                .key(to)
+                .copy_source(&source)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .set_server_side_encryption(encryption(target))
+                .set_ssekms_key_id(target.kms_key_arn.clone())
+                .send()
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_parsed() {
+        let t = S3Target::parse("s3://security-bucket/idc/reports-root/", None).unwrap();
+        assert_eq!(
+            (t.bucket.as_str(), t.prefix.as_str()),
+            ("security-bucket", "idc/reports-root/")
+        );
+        assert_eq!(
+            S3Target::parse("s3://security-bucket", None)
+                .unwrap()
+                .prefix,
+            ""
+        );
+        assert_eq!(
+            S3Target::parse("s3://security-bucket/a", None)
+                .unwrap()
+                .prefix,
+            "a/"
+        );
+        for bad in [
+            "security-bucket/x",
+            "s3://",
+            "s3://Upper/x",
+            "s3://a/x",
+            "https://b/x",
+        ] {
+            assert!(S3Target::parse(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn archive_keys_are_partitioned_by_day() {
+        let t = S3Target::parse("s3://b/p/", None).unwrap();
+        let as_of = "2026-11-22T20:00:00Z".parse().unwrap();
+        assert_eq!(
+            t.archive_stem(as_of),
+            "p/reports/year=2026/month=11/day=22/credential-report-20261122T200000Z"
+        );
+        assert_eq!(t.latest_stem(), "p/latest/credential-report");
+    }
+}

@@ -1,0 +1,260 @@
+//! The report as a service: settings from the environment, one invocation in, the report
+//! published to S3 and a summary out. The Lambda is a thin wrapper over [`run_once`]; the CLI's
+//! `--output s3://...` uses [`publish_generated`].
+
+use crate::aws::RetryPolicy;
+use crate::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
+use crate::evidence::lake::sql::StoreRef;
+use crate::evidence::lake::LakeOptions;
+use crate::evidence::Window;
+use crate::output::render_report;
+use crate::output::s3::{publish, Published, S3Target};
+use crate::pipeline::{
+    self, AwsSession, DirectorySource, EvidenceSource, Generated, NoProgress, ReportRequest,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// Everything a deployed run needs, read once from the environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub directory: DirectoryOptions,
+    pub evidence: EvidenceSettings,
+    pub output: S3Target,
+    pub lookback_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum EvidenceSettings {
+    CloudTrailLake {
+        store: StoreRef,
+        owner_account_id: Option<String>,
+        role_arn: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    /// Reads `IDC_*` variables through `var` (the process environment, or a map in tests).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required =
+            |name: &str| get(name).ok_or_else(|| SettingsError(format!("{name} is not set")));
+        let bucket = required("IDC_REPORT_BUCKET")?;
+        let prefix = get("IDC_REPORT_PREFIX").unwrap_or_default();
+        let output = S3Target::parse(
+            &format!("s3://{bucket}/{prefix}"),
+            get("IDC_REPORT_KMS_KEY_ARN"),
+        )
+        .map_err(|e| SettingsError(format!("IDC_REPORT_BUCKET/IDC_REPORT_PREFIX: {e}")))?;
+        let lookback_days = match get("IDC_LOOKBACK_DAYS") {
+            None => 90,
+            Some(v) => v.parse().map_err(|_| {
+                SettingsError(format!(
+                    "IDC_LOOKBACK_DAYS must be a whole number of days, not {v:?}"
+                ))
+            })?,
+        };
+        let strategy = match get("IDC_ASSIGNMENT_STRATEGY") {
+            None => AssignmentStrategy::Auto,
+            Some(v) => v
+                .parse()
+                .map_err(|e| SettingsError(format!("IDC_ASSIGNMENT_STRATEGY: {e}")))?,
+        };
+        let evidence = match get("IDC_EVIDENCE_SOURCE").as_deref() {
+            Some("cloudtrail-lake") | None => EvidenceSettings::CloudTrailLake {
+                store: StoreRef::parse(&required("IDC_EVENT_DATA_STORE")?)
+                    .map_err(|e| SettingsError(format!("IDC_EVENT_DATA_STORE: {e}")))?,
+                owner_account_id: get("IDC_LAKE_OWNER_ACCOUNT_ID"),
+                role_arn: get("IDC_LAKE_ROLE_ARN"),
+            },
+            Some(other) => {
+                return Err(SettingsError(format!(
+                    "IDC_EVIDENCE_SOURCE {other:?} is not supported (use cloudtrail-lake)"
+                )))
+            }
+        };
+        Ok(Settings {
+            directory: DirectoryOptions {
+                instance_arn: get("IDC_INSTANCE_ARN"),
+                identity_store_id: get("IDC_IDENTITY_STORE_ID"),
+                strategy,
+                rates: Rates::default(),
+                retry: RetryPolicy::default(),
+            },
+            evidence,
+            output,
+            lookback_days,
+        })
+    }
+}
+
+/// What an invocation may override (the SSM document sends `lookback_days`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Invocation {
+    #[serde(default)]
+    pub lookback_days: Option<u32>,
+    #[serde(default)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// The invocation's answer: where the report is, and its counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    #[serde(flatten)]
+    pub published: Published,
+    pub rows: usize,
+    pub used: usize,
+    pub unused: usize,
+    pub warnings: usize,
+}
+
+/// One report: read, join, publish. `deadline` bounds the evidence query.
+pub async fn run_once(
+    settings: &Settings,
+    invocation: &Invocation,
+    deadline: Instant,
+) -> Result<Response, crate::pipeline::Error> {
+    let lookback_days = invocation.lookback_days.unwrap_or(settings.lookback_days);
+    let window = Window::new(invocation.as_of.unwrap_or_else(Utc::now), lookback_days)
+        .map_err(|e| crate::aws::AwsError::Other(e.to_string()))?;
+    let evidence = match &settings.evidence {
+        EvidenceSettings::CloudTrailLake {
+            store,
+            owner_account_id,
+            role_arn,
+        } => EvidenceSource::CloudTrailLake(LakeOptions {
+            store: store.clone(),
+            owner_account_id: owner_account_id.clone(),
+            role_arn: role_arn.clone(),
+            deadline,
+        }),
+    };
+    let request = ReportRequest {
+        directory: DirectorySource::Aws(settings.directory.clone()),
+        evidence,
+        window,
+    };
+    let session = AwsSession::default();
+    let generated = pipeline::run_in(&request, Arc::new(NoProgress), &session).await?;
+    publish_generated(&session, &settings.output, &window, generated).await
+}
+
+/// Renders a generated report and publishes it to `target`.
+pub async fn publish_generated(
+    session: &AwsSession,
+    target: &S3Target,
+    window: &Window,
+    generated: Generated,
+) -> Result<Response, crate::pipeline::Error> {
+    let Generated {
+        report,
+        mut manifest,
+    } = generated;
+    let warnings = manifest.warnings.len();
+    let counts = manifest.report.clone();
+    manifest.report.file = format!(
+        "{}.csv",
+        target
+            .archive_stem(window.as_of)
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+    );
+    let (csv, manifest_json) = render_report(&report.rows, |sha256| {
+        manifest.report.sha256 = sha256;
+        manifest
+    });
+    let client = s3_client(session.config().await);
+    let published = publish(&client, target, window.as_of, csv, manifest_json).await?;
+    Ok(Response {
+        published,
+        rows: counts.rows,
+        used: counts.used,
+        unused: counts.unused,
+        warnings,
+    })
+}
+
+/// Path-style addressing when a custom endpoint is configured (an emulator or a gateway
+/// that cannot resolve `BUCKET.host`); AWS's own endpoints keep virtual-hosted style.
+fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_env(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn a_minimal_environment_is_enough() {
+        let s = settings(&[
+            ("IDC_REPORT_BUCKET", "security-bucket"),
+            ("IDC_EVENT_DATA_STORE", "eds-1"),
+        ])
+        .unwrap();
+        assert_eq!(s.lookback_days, 90);
+        assert_eq!(s.output.prefix, "");
+        assert_eq!(s.directory.strategy, AssignmentStrategy::Auto);
+    }
+
+    #[test]
+    fn wrong_settings_name_the_variable() {
+        let message = |vars: &[(&str, &str)]| settings(vars).unwrap_err().to_string();
+        assert!(
+            message(&[("IDC_EVENT_DATA_STORE", "eds-1")]).contains("IDC_REPORT_BUCKET is not set")
+        );
+        assert!(message(&[
+            ("IDC_REPORT_BUCKET", "b-1"),
+            ("IDC_EVENT_DATA_STORE", "x'y")
+        ])
+        .contains("IDC_EVENT_DATA_STORE"));
+        assert!(message(&[
+            ("IDC_REPORT_BUCKET", "b-1"),
+            ("IDC_EVENT_DATA_STORE", "e"),
+            ("IDC_LOOKBACK_DAYS", "ninety")
+        ])
+        .contains("IDC_LOOKBACK_DAYS"));
+        assert!(message(&[
+            ("IDC_REPORT_BUCKET", "b-1"),
+            ("IDC_EVENT_DATA_STORE", "e"),
+            ("IDC_ASSIGNMENT_STRATEGY", "all")
+        ])
+        .contains("IDC_ASSIGNMENT_STRATEGY"));
+        assert!(
+            message(&[("IDC_REPORT_BUCKET", "B!"), ("IDC_EVENT_DATA_STORE", "e")])
+                .contains("IDC_REPORT_BUCKET")
+        );
+    }
+
+    #[test]
+    fn the_payload_overrides_lookback_and_as_of() {
+        let i: Invocation =
+            serde_json::from_str(r#"{"lookback_days": 30, "as_of": "2026-11-22T00:00:00Z"}"#)
+                .unwrap();
+        assert_eq!(i.lookback_days, Some(30));
+        let scheduled: Invocation = serde_json::from_str(r#"{"source": "schedule"}"#).unwrap();
+        assert_eq!(scheduled.lookback_days, None);
+    }
+}
