@@ -145,23 +145,33 @@ fn per_principal_falls_back_when_refused_and_says_so() {
 }
 
 #[test]
-fn auto_picks_the_strategy_with_fewer_calls() {
+fn auto_prefers_per_permission_set_unless_per_principal_halves_the_calls() {
     let s = Scratch::new();
-    let (out, _) = snapshot_with(&s, "auto", None, &[]);
+    let (out, path) = snapshot_with(&s, "auto", None, &[]);
     assert_success(&out);
-    // The example has 100 provisioned pairs and 66 users and groups.
-    assert!(
-        stderr(&out).contains(
-            "per-principal: 100 provisioned (account, permission set) pairs vs 66 users and groups"
-        ),
-        "{}",
-        stderr(&out)
+    // The example has 100 provisioned pairs and 66 users and groups: not half.
+    let expected = "per-permission-set: 100 provisioned (account, permission set) pairs vs 66 users and groups";
+    assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    assert_eq!(
+        as_sets(&read_json(&path)),
+        as_sets(&read_json(&example_snapshot()))
     );
-    let sso_calls = calls(s.dir.path())
-        .iter()
-        .filter(|(a, _)| a.starts_with("sso:"))
-        .count();
-    assert!(sso_calls < 100, "{sso_calls} sso-admin calls");
+    // With most users and groups gone, per principal needs far fewer calls.
+    let mut small = read_json(&example_snapshot());
+    small["users"] = json!(small["users"].as_array().unwrap()[..10]);
+    small["groups"] = json!(small["groups"].as_array().unwrap()[..2]);
+    let small_path = s.path("small.json");
+    std::fs::write(&small_path, small.to_string()).unwrap();
+    let emulator = moto(&small_path, None, s.dir.path());
+    let live = s.path("small-live.json").display().to_string();
+    let out = run_against(
+        &emulator.endpoint(),
+        &args(&["snapshot", "--output", &live]),
+    );
+    assert_success(&out);
+    let expected =
+        "per-principal: 100 provisioned (account, permission set) pairs vs 12 users and groups";
+    assert!(stderr(&out).contains(expected), "{}", stderr(&out));
 }
 
 #[test]

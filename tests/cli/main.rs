@@ -4,6 +4,7 @@ mod aws_directory;
 mod bad_input;
 mod emulators;
 mod lake;
+mod lambda;
 mod output;
 mod published;
 mod rules;

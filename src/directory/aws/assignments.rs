@@ -19,7 +19,8 @@ use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum AssignmentStrategy {
-    /// The cheaper of the two for this organization, falling back to per permission set.
+    /// Per permission set, unless per principal needs less than half the calls; falls back
+    /// to per permission set when per principal is refused.
     #[default]
     Auto,
     PerPermissionSet,
@@ -88,7 +89,9 @@ pub(super) async fn read(
                 pairs.len(),
                 principals.len()
             );
-            if pairs.len() <= principals.len() {
+            // Per permission set also sees assignments of deleted principals: prefer it unless
+            // per principal needs less than half the calls.
+            if pairs.len() <= 2 * principals.len() {
                 return finish(
                     per_pair(ctx, instance_arn, &pairs).await?,
                     AssignmentStrategy::PerPermissionSet,

@@ -1,0 +1,307 @@
+//! The Lambda end to end: the `bootstrap` binary under a local Lambda Runtime API (a small
+//! one here), with the emulators for sso-admin, identitystore, organizations, S3 (moto) and
+//! CloudTrail Lake; invoked with the SSM runbook's payload and with the schedule's input.
+//! Every AWS operation it makes is recorded and checked against the Terraform policy.
+
+use crate::emulators::{calls, lake, lake_calls, moto_with_buckets};
+use crate::util::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const STORE: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
+const BUCKET: &str = "security-bucket";
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small")
+}
+
+/// Serves the Runtime API for `events`, one after another, and returns each answer:
+/// `Ok(response body)` or `Err(error body)`.
+fn runtime_api(listener: TcpListener, events: Vec<Value>) -> Vec<Result<Value, Value>> {
+    let mut pending = events.into_iter().enumerate();
+    let mut answers = Vec::new();
+    let mut waiting = None;
+    for stream in listener.incoming() {
+        let mut stream = stream.unwrap();
+        let (method, path, body) = read_request(&mut stream);
+        if method == "GET" && path.ends_with("/invocation/next") {
+            let Some((n, event)) = pending.next() else {
+                // Nothing left: hold the connection until the test ends the process.
+                waiting = Some(stream);
+                break;
+            };
+            let deadline =
+                SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(900);
+            let headers = [
+                ("Lambda-Runtime-Aws-Request-Id", format!("request-{n}")),
+                (
+                    "Lambda-Runtime-Deadline-Ms",
+                    deadline.as_millis().to_string(),
+                ),
+                (
+                    "Lambda-Runtime-Invoked-Function-Arn",
+                    "arn:aws:lambda:us-east-1:910178986558:function:idc-credential-report".into(),
+                ),
+                (
+                    "Lambda-Runtime-Trace-Id",
+                    "Root=1-00000000-000000000000000000000000".into(),
+                ),
+            ];
+            respond(&mut stream, 200, &headers, &event.to_string());
+        } else if method == "POST" && path.contains("/invocation/") {
+            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            answers.push(if path.ends_with("/response") {
+                Ok(answer)
+            } else {
+                Err(answer)
+            });
+            respond(&mut stream, 202, &[], "");
+        } else {
+            respond(&mut stream, 404, &[], "");
+        }
+    }
+    drop(waiting);
+    answers
+}
+
+fn read_request(stream: &mut TcpStream) -> (String, String, Vec<u8>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let mut parts = line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("").to_owned(),
+    );
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        if header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (method, path, body)
+}
+
+fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &str) {
+    let mut text = format!(
+        "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    stream.write_all(text.as_bytes()).unwrap();
+}
+
+/// Every IAM action named in the function's policy document in terraform/iam.tf.
+fn policy_actions() -> BTreeSet<String> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform/iam.tf"))
+            .unwrap();
+    let start = text
+        .find("data \"aws_iam_policy_document\" \"lambda\" {")
+        .expect("the function's policy document");
+    let end = start + text[start..].find("\n}\n").unwrap();
+    let block = &text[start..end];
+    let mut actions = BTreeSet::new();
+    for line in block
+        .lines()
+        .filter(|l| l.trim_start().starts_with("actions"))
+    {
+        actions.extend(line.split('"').skip(1).step_by(2).map(str::to_owned));
+    }
+    let multiline = block
+        .split("actions = [")
+        .skip(1)
+        .map(|rest| &rest[..rest.find(']').unwrap()]);
+    for list in multiline {
+        actions.extend(list.split('"').skip(1).step_by(2).map(str::to_owned));
+    }
+    actions
+}
+
+/// IAM actions the run needed, from the emulators' logs. A copy needs read on the source too.
+fn observed_actions(dir: &Path) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for (action, _) in calls(dir) {
+        match action.as_str() {
+            "s3:CopyObject" => {
+                actions.extend(["s3:GetObject".to_owned(), "s3:PutObject".to_owned()])
+            }
+            _ => {
+                actions.insert(action);
+            }
+        }
+    }
+    actions.extend(
+        lake_calls(dir)
+            .into_iter()
+            .map(|(op, _)| format!("cloudtrail:{op}")),
+    );
+    actions
+}
+
+/// Actions in the policy that this run does not call, and why that is right.
+const CONDITIONAL: [(&str, &str); 23] = [
+    (
+        "sso:ListAccountAssignmentsForPrincipal",
+        "per-principal strategy (this organization takes per-permission-set)",
+    ),
+    ("sts:AssumeRole", "only with lake_role_arn"),
+    ("athena:StartQueryExecution", "Athena evidence source"),
+    ("athena:GetQueryExecution", "Athena evidence source"),
+    ("athena:GetQueryResults", "Athena evidence source"),
+    ("athena:StopQueryExecution", "Athena evidence source"),
+    ("glue:GetDatabase", "Athena evidence source"),
+    ("glue:GetTable", "Athena evidence source"),
+    ("glue:GetPartitions", "Athena evidence source"),
+    (
+        "s3:ListBucket",
+        "Athena evidence source (trail bucket and results)",
+    ),
+    ("s3:GetBucketLocation", "Athena evidence source"),
+    ("s3:ListBucketMultipartUploads", "Athena results location"),
+    ("s3:ListMultipartUploadParts", "Athena results location"),
+    ("s3:AbortMultipartUpload", "Athena results location"),
+    ("kms:Decrypt", "only with a KMS key"),
+    ("kms:GenerateDataKey", "only with a KMS key"),
+    ("cloudtrail:LookupEvents", "LookupEvents evidence source"),
+    (
+        "cloudtrail:CancelQuery",
+        "only when the query outlives the deadline",
+    ),
+    (
+        "logs:CreateLogStream",
+        "called by the Lambda service, not the code",
+    ),
+    (
+        "logs:PutLogEvents",
+        "called by the Lambda service, not the code",
+    ),
+    (
+        "sqs:SendMessage",
+        "the Lambda service's dead-letter delivery",
+    ),
+    (
+        "s3:PutObjectAcl",
+        "never: listed only if the policy grants it",
+    ),
+    (
+        "sso:DescribeInstance",
+        "never: listed only if the policy grants it",
+    ),
+];
+
+#[test]
+fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_privilege() {
+    let s = Scratch::new();
+    let directory = moto_with_buckets(
+        &example().join("snapshot.json"),
+        None,
+        s.dir.path(),
+        &[BUCKET],
+    );
+    let evidence = lake(&example().join("logs"), STORE, None, s.dir.path());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let events = vec![
+        json!({"lookback_days": 90, "as_of": AS_OF}),
+        json!({"source": "schedule"}),
+    ];
+    let server = std::thread::spawn(move || runtime_api(listener, events));
+    let mut lambda = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "idc-credential-report")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/idc-credential-report",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", directory.endpoint())
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", evidence.endpoint())
+        .env("IDC_REPORT_BUCKET", BUCKET)
+        .env("IDC_REPORT_PREFIX", "idc")
+        .env("IDC_EVIDENCE_SOURCE", "cloudtrail-lake")
+        .env("IDC_EVENT_DATA_STORE", STORE)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let answers = server.join().unwrap();
+    lambda.kill().unwrap();
+    let output = lambda.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(answers.len(), 2, "two answers; logs:\n{logs}");
+    let runbook = answers[0]
+        .clone()
+        .unwrap_or_else(|e| panic!("the runbook's invocation failed: {e}\n{logs}"));
+    assert_eq!(runbook["report_s3_uri"], "s3://security-bucket/idc/reports/year=2026/month=11/day=22/credential-report-20261122T000000Z.csv");
+    assert_eq!(
+        runbook["latest_s3_uri"],
+        "s3://security-bucket/idc/latest/credential-report.csv"
+    );
+    assert_eq!(
+        (runbook["rows"].as_u64(), runbook["used"].as_u64()),
+        (Some(851), Some(63))
+    );
+    let scheduled = answers[1]
+        .clone()
+        .unwrap_or_else(|e| panic!("the scheduled invocation failed: {e}\n{logs}"));
+    assert!(scheduled["report_s3_uri"]
+        .as_str()
+        .unwrap()
+        .contains("/reports/year="));
+
+    // Structured logs: one JSON object per line, and no e-mail address anywhere.
+    for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(parsed.get("level").is_some(), "{line}");
+    }
+    assert!(
+        !logs.contains("@example.com"),
+        "an e-mail address was logged"
+    );
+
+    let policy = policy_actions();
+    let observed = observed_actions(s.dir.path());
+    let not_allowed: Vec<_> = observed.difference(&policy).collect();
+    assert!(
+        not_allowed.is_empty(),
+        "called but not allowed by terraform/iam.tf: {not_allowed:?}"
+    );
+    let conditional: BTreeSet<&str> = CONDITIONAL.iter().map(|(a, _)| *a).collect();
+    let unused: Vec<_> = policy
+        .iter()
+        .filter(|a| !observed.contains(*a) && !conditional.contains(a.as_str()))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "allowed by terraform/iam.tf but never called (and not listed as conditional): {unused:?}"
+    );
+}
