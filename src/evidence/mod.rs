@@ -6,6 +6,7 @@
 //! the event named them ([`UserRef`]); deciding which directory user that is happens in the
 //! join (`crate::report`), with the same rules for every source.
 
+mod aggregate;
 pub mod cloudtrail;
 pub mod lake;
 pub mod logs;

@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn archive_keys_are_partitioned_by_day() {
-        let t = S3Target::parse("s3://b/p/", None).unwrap();
+        let t = S3Target::parse("s3://bkt/p/", None).unwrap();
         let as_of = "2026-11-22T20:00:00Z".parse().unwrap();
         assert_eq!(
             t.archive_stem(as_of),

@@ -9,10 +9,10 @@ mod records;
 
 pub use records::RecordsError;
 
-use super::cloudtrail::{observe, Observation};
-use super::{Evidence, SkippedFile, SourceInfo, UsageKey, UseKind, Window};
+use super::aggregate::Aggregate;
+use super::cloudtrail::observe;
+use super::{Evidence, Window};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -82,118 +82,18 @@ pub fn read_logs(
             on_file_done();
             match result {
                 Ok(part) => Ok(part),
-                Err(error) if options.allow_malformed => Ok(Partial::skipped(path, error)),
+                Err(error) if options.allow_malformed => Ok(Aggregate::skipped(path, error)),
                 Err(error) => Err(LogsError::Malformed {
                     path: path.clone(),
                     error,
                 }),
             }
         })
-        .try_reduce(Partial::default, |a, b| Ok(a.merge(b)))?;
-    Ok(partial.into_evidence(root))
+        .try_reduce(Aggregate::default, |a, b| Ok(a.merge(b)))?;
+    Ok(partial.into_evidence("cloudtrail-logs", &root.display().to_string()))
 }
 
-/// One thread's share of the evidence.
-#[derive(Default)]
-struct Partial {
-    last_seen: HashMap<UsageKey, i64>,
-    /// Qualifying event ids seen, with the kind they were counted under.
-    event_ids: HashMap<u128, UseKind>,
-    info: SourceInfo,
-    by_kind: [u64; 3],
-}
-
-impl Partial {
-    fn skipped(path: &Path, error: String) -> Self {
-        let mut part = Partial::default();
-        part.info.skipped_files.push(SkippedFile {
-            path: path.display().to_string(),
-            error,
-        });
-        part
-    }
-
-    fn observe(&mut self, observation: Observation, window: &Window) {
-        let (key, time, event_id) = match observation {
-            Observation::Failed => {
-                self.info.failed_events += 1;
-                return;
-            }
-            Observation::Use {
-                key,
-                time,
-                event_id,
-            } => (key, time, event_id),
-        };
-        if !window.contains(time) {
-            return;
-        }
-        if let Some(id) = event_id {
-            if self.event_ids.insert(id, key.kind).is_some() {
-                self.info.duplicate_events += 1;
-                return;
-            }
-        }
-        self.info.evidence_events += 1;
-        self.by_kind[kind_index(key.kind)] += 1;
-        let entry = self.last_seen.entry(key).or_insert(time);
-        *entry = (*entry).max(time);
-    }
-
-    fn merge(mut self, mut other: Partial) -> Partial {
-        if other.last_seen.len() > self.last_seen.len() {
-            std::mem::swap(&mut self, &mut other);
-        }
-        for (key, time) in other.last_seen {
-            let entry = self.last_seen.entry(key).or_insert(time);
-            *entry = (*entry).max(time);
-        }
-        // An event delivered twice may have landed in two threads: count it once.
-        for (id, kind) in other.event_ids {
-            if self.event_ids.insert(id, kind).is_some() {
-                self.info.duplicate_events += 1;
-                self.info.evidence_events -= 1;
-                self.by_kind[kind_index(kind)] -= 1;
-            }
-        }
-        let info = &mut self.info;
-        info.files_read += other.info.files_read;
-        info.events_read += other.info.events_read;
-        info.evidence_events += other.info.evidence_events;
-        info.duplicate_events += other.info.duplicate_events;
-        info.failed_events += other.info.failed_events;
-        info.skipped_files.append(&mut other.info.skipped_files);
-        for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
-            *mine += theirs;
-        }
-        self
-    }
-
-    fn into_evidence(mut self, root: &Path) -> Evidence {
-        self.info.kind = "cloudtrail-logs".into();
-        self.info.location = root.display().to_string();
-        self.info.skipped_files.sort();
-        [
-            self.info.console_events,
-            self.info.cli_events,
-            self.info.portal_sign_in_events,
-        ] = self.by_kind;
-        Evidence {
-            last_seen: self.last_seen,
-            source: self.info,
-        }
-    }
-}
-
-fn kind_index(kind: UseKind) -> usize {
-    match kind {
-        UseKind::Console => 0,
-        UseKind::Cli => 1,
-        UseKind::PortalSignIn => 2,
-    }
-}
-
-fn read_file(path: &Path, window: &Window) -> Result<Partial, String> {
+fn read_file(path: &Path, window: &Window) -> Result<Aggregate, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
@@ -203,7 +103,7 @@ fn read_file(path: &Path, window: &Window) -> Result<Partial, String> {
     } else {
         Box::new(file)
     };
-    let mut part = Partial::default();
+    let mut part = Aggregate::default();
     let events = records::for_each_event(reader, |_, event| {
         if let Some(observation) = observe(event).map_err(|e| e.to_string())? {
             part.observe(observation, window);
