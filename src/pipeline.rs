@@ -5,6 +5,7 @@ use crate::directory::aws::{
     read_directory, AssignmentStrategy, DirectoryOptions, DirectoryReadInfo,
 };
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
+use crate::evidence::athena::{read_athena, AthenaError, AthenaOptions};
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::{Evidence, Window};
@@ -30,6 +31,8 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Lake(#[from] LakeError),
+    #[error(transparent)]
+    Athena(#[from] AthenaError),
 }
 
 /// Where the directory comes from.
@@ -44,6 +47,7 @@ pub enum DirectorySource {
 pub enum EvidenceSource {
     CloudTrailLogs { root: PathBuf, options: LogsOptions },
     CloudTrailLake(LakeOptions),
+    Athena(AthenaOptions),
 }
 
 /// A validated request for one report.
@@ -140,6 +144,9 @@ async fn load_evidence(
     match source {
         EvidenceSource::CloudTrailLake(options) => {
             Ok(read_lake(session.config().await, options, window, &Caller::default()).await?)
+        }
+        EvidenceSource::Athena(options) => {
+            Ok(read_athena(session.config().await, options, window, &Caller::default()).await?)
         }
         EvidenceSource::CloudTrailLogs { root, options } => {
             let (root, options, window) = (root.clone(), options.clone(), *window);

@@ -1,6 +1,8 @@
 //! Flags that choose the evidence source: exactly one of log files or CloudTrail Lake.
 
 use clap::Args;
+use idc_credential_report::evidence::athena::sql::{check_account, check_region, Scope, TableRef};
+use idc_credential_report::evidence::athena::AthenaOptions;
 use idc_credential_report::evidence::lake::sql::StoreRef;
 use idc_credential_report::evidence::lake::LakeOptions;
 use idc_credential_report::evidence::logs::LogsOptions;
@@ -12,12 +14,12 @@ use std::time::Duration;
 #[group(skip)]
 pub struct EvidenceArgs {
     /// CloudTrail log files as delivered to S3 (AWSLogs/...; *.json.gz and *.json), read recursively.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["event_data_store", "lake_owner_account_id", "lake_role_arn"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["event_data_store", "lake_owner_account_id", "lake_role_arn", "athena_table"])]
     cloudtrail_logs: Option<PathBuf>,
 
     /// CloudTrail Lake event data store (id or ARN) that records the Identity Center account's
     /// management events, read and write.
-    #[arg(long, value_name = "ID_OR_ARN")]
+    #[arg(long, value_name = "ID_OR_ARN", conflicts_with = "athena_table")]
     event_data_store: Option<String>,
 
     /// Account that owns the event data store, when it is shared with this one by a resource policy.
@@ -27,6 +29,43 @@ pub struct EvidenceArgs {
     /// Role to assume for every CloudTrail Lake call (a store in another account).
     #[arg(long, value_name = "ARN", requires = "event_data_store")]
     lake_role_arn: Option<String>,
+
+    /// Athena table over the organization trail's S3 logs, DATABASE.TABLE (AWS's CloudTrail DDL,
+    /// or every column a JSON string; `athena-ddl` prints one with partition projection).
+    #[arg(long, value_name = "DB.TABLE")]
+    athena_table: Option<String>,
+
+    /// Athena workgroup to run the query in.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "primary",
+        requires = "athena_table"
+    )]
+    athena_workgroup: String,
+
+    /// Where Athena writes results (s3://...). Default: the workgroup's output location.
+    #[arg(long, value_name = "S3_URI", requires = "athena_table")]
+    athena_output: Option<String>,
+
+    /// Account(s) whose partitions to read: the one that owns the Identity Center instance
+    /// (comma-separated). Default: every account's.
+    #[arg(
+        long,
+        value_name = "ACCOUNT_ID",
+        value_delimiter = ',',
+        requires = "athena_table"
+    )]
+    athena_account: Vec<String>,
+
+    /// Region(s) whose partitions to read (comma-separated). Default: the Region in use.
+    #[arg(
+        long,
+        value_name = "REGION",
+        value_delimiter = ',',
+        requires = "athena_table"
+    )]
+    athena_region: Vec<String>,
 
     /// Seconds the evidence query may run before it is cancelled (so that it stops billing).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
@@ -43,25 +82,54 @@ impl EvidenceArgs {
                 },
             });
         }
-        let store = self
-            .event_data_store
-            .as_deref()
-            .expect("clap requires one evidence source");
-        if let Some(owner) = &self.lake_owner_account_id {
-            anyhow::ensure!(
-                owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()),
-                "--lake-owner-account-id must be a 12-digit account id, not {owner:?}"
-            );
-        }
         anyhow::ensure!(
             (5..=86_400).contains(&self.query_timeout),
             "--query-timeout must be between 5 and 86400 seconds"
         );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.query_timeout);
+        if let Some(table) = &self.athena_table {
+            return self.athena(table, deadline);
+        }
+        let Some(store) = self.event_data_store.as_deref() else {
+            anyhow::bail!("choose the evidence: --cloudtrail-logs DIR, --event-data-store ID_OR_ARN or --athena-table DB.TABLE");
+        };
+        if let Some(owner) = &self.lake_owner_account_id {
+            check_account(owner).map_err(|e| anyhow::anyhow!("--lake-owner-account-id: {e}"))?;
+        }
         Ok(EvidenceSource::CloudTrailLake(LakeOptions {
             store: StoreRef::parse(store)?,
             owner_account_id: self.lake_owner_account_id.clone(),
             role_arn: self.lake_role_arn.clone(),
-            deadline: tokio::time::Instant::now() + Duration::from_secs(self.query_timeout),
+            deadline,
+        }))
+    }
+
+    fn athena(
+        &self,
+        table: &str,
+        deadline: tokio::time::Instant,
+    ) -> anyhow::Result<EvidenceSource> {
+        for account in &self.athena_account {
+            check_account(account)?;
+        }
+        for region in &self.athena_region {
+            check_region(region)?;
+        }
+        if let Some(output) = &self.athena_output {
+            anyhow::ensure!(
+                output.starts_with("s3://"),
+                "--athena-output must be an s3:// location, not {output:?}"
+            );
+        }
+        Ok(EvidenceSource::Athena(AthenaOptions {
+            table: TableRef::parse(table)?,
+            workgroup: self.athena_workgroup.clone(),
+            output: self.athena_output.clone(),
+            scope: Scope {
+                accounts: self.athena_account.clone(),
+                regions: self.athena_region.clone(),
+            },
+            deadline,
         }))
     }
 }

@@ -106,4 +106,3 @@ fn kind_index(kind: UseKind) -> usize {
         UseKind::PortalSignIn => 2,
     }
 }
-

@@ -7,9 +7,11 @@
 //! join (`crate::report`), with the same rules for every source.
 
 mod aggregate;
+pub mod athena;
 pub mod cloudtrail;
 pub mod lake;
 pub mod logs;
+pub mod query_rows;
 mod window;
 
 pub use window::{Window, WindowError};

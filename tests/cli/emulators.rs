@@ -111,9 +111,44 @@ pub fn lake(
     Emulator::start("lake.py", &args)
 }
 
-/// The Lake emulator's calls log: (operation, params).
-pub fn lake_calls(dir: &Path) -> Vec<(String, serde_json::Value)> {
-    std::fs::read_to_string(dir.join("lake-calls.jsonl"))
+/// The Athena + Glue emulator over the events under `events`, as table `db.trail` in `style`
+/// (`struct` or `strings`), `partitioning` `none` or `projected`.
+pub fn athena(
+    events: &Path,
+    style: &str,
+    partitioning: &str,
+    config: Option<&serde_json::Value>,
+    dir: &Path,
+) -> Emulator {
+    let mut args: Vec<String> = [
+        "--database",
+        "db",
+        "--table",
+        "trail",
+        "--style",
+        style,
+        "--partitioning",
+        partitioning,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(["--events".to_owned(), events.display().to_string()]);
+    args.extend([
+        "--calls-log".to_owned(),
+        dir.join("athena-calls.jsonl").display().to_string(),
+    ]);
+    if let Some(config) = config {
+        let path = dir.join("athena-config.json");
+        std::fs::write(&path, config.to_string()).unwrap();
+        args.extend(["--config".to_owned(), path.display().to_string()]);
+    }
+    Emulator::start("athena.py", &args)
+}
+
+/// An emulator's calls log (`<name>-calls.jsonl`): (operation, params).
+pub fn logged_calls(dir: &Path, name: &str) -> Vec<(String, serde_json::Value)> {
+    std::fs::read_to_string(dir.join(format!("{name}-calls.jsonl")))
         .unwrap_or_default()
         .lines()
         .map(|l| {
@@ -124,6 +159,11 @@ pub fn lake_calls(dir: &Path) -> Vec<(String, serde_json::Value)> {
             )
         })
         .collect()
+}
+
+/// The Lake emulator's calls log: (operation, params).
+pub fn lake_calls(dir: &Path) -> Vec<(String, serde_json::Value)> {
+    logged_calls(dir, "lake")
 }
 
 /// Runs the binary with AWS settings that reach only the given emulator.

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `idc-credential-report` binary.
 
+mod athena;
 mod aws_directory;
 mod bad_input;
 mod emulators;

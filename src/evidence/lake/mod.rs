@@ -9,8 +9,8 @@
 mod preflight;
 pub mod sql;
 
-use super::cloudtrail::{parse_event_time, use_kind};
-use super::{Evidence, QueryRecord, SourceInfo, UsageKey, UseKind, UserRef, Window};
+use super::query_rows::{evidence_from_rows, RowError};
+use super::{Evidence, QueryRecord, SourceInfo, Window};
 use crate::aws::{paginate, AwsError, Caller, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::QueryStatus;
@@ -43,11 +43,8 @@ pub enum LakeError {
     },
     #[error("CloudTrail Lake query {query_id} was still running at the deadline and was cancelled (raise --query-timeout, or narrow --lookback-days)")]
     Deadline { query_id: String },
-    #[error("CloudTrail Lake returned a row without a readable {column}: {row:?}")]
-    Row {
-        column: &'static str,
-        row: HashMap<String, String>,
-    },
+    #[error("CloudTrail Lake: {0}")]
+    Row(#[from] RowError),
 }
 
 /// Lake APIs have per-account quotas well above what one report needs; this pace only keeps
@@ -87,7 +84,7 @@ pub async fn read_lake(
         events_scanned: statistics.1,
         run_time_ms: started.elapsed().as_millis() as u64,
     });
-    evidence_from_rows(rows, info)
+    Ok(evidence_from_rows(rows, info)?)
 }
 
 async fn assume_role_if_asked(config: &SdkConfig, options: &LakeOptions) -> SdkConfig {
@@ -230,72 +227,4 @@ impl Lake<'_> {
         .await?;
         Ok(rows)
     }
-}
-
-/// Turns result rows into evidence by the same rules the log reader applies to events.
-fn evidence_from_rows(
-    rows: Vec<HashMap<String, String>>,
-    mut info: SourceInfo,
-) -> Result<Evidence, LakeError> {
-    let mut evidence = Evidence::default();
-    for row in rows {
-        let text = |column: &str| {
-            row.get(column)
-                .map(String::as_str)
-                .filter(|v| !v.is_empty())
-        };
-        let event_name = text("event_name").unwrap_or_default();
-        let source = if event_name == "UserAuthentication" {
-            "signin.amazonaws.com"
-        } else {
-            "sso.amazonaws.com"
-        };
-        let Some(kind) = use_kind(source, event_name) else {
-            continue;
-        };
-        let (account_id, role_name) = match (kind, text("account_id"), text("role_name")) {
-            (UseKind::PortalSignIn, _, _) => (String::new(), String::new()),
-            (_, Some(account), Some(role)) => (account.to_owned(), role.to_owned()),
-            // Application sign-ins carry no account and role: not an assignment use.
-            _ => continue,
-        };
-        let user = UserRef {
-            on_behalf_of_user_id: text("on_behalf_of_user_id").map(str::to_owned),
-            identity_store_arn: text("identity_store_arn").map(str::to_owned),
-            principal_id: text("principal_id").map(str::to_owned),
-            user_name: text("user_name").map(str::to_owned),
-        };
-        if user.is_empty() {
-            continue;
-        }
-        let time = text("last_event_time").and_then(parse_event_time);
-        let count = text("event_count").and_then(|c| c.parse::<u64>().ok());
-        let (Some(time), Some(count)) = (time, count) else {
-            return Err(LakeError::Row {
-                column: if time.is_none() {
-                    "last_event_time"
-                } else {
-                    "event_count"
-                },
-                row,
-            });
-        };
-        info.evidence_events += count;
-        match kind {
-            UseKind::Console => info.console_events += count,
-            UseKind::Cli => info.cli_events += count,
-            UseKind::PortalSignIn => info.portal_sign_in_events += count,
-        }
-        evidence.record(
-            UsageKey {
-                user,
-                kind,
-                account_id,
-                role_name,
-            },
-            time,
-        );
-    }
-    evidence.source = info;
-    Ok(evidence)
 }

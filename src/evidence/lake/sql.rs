@@ -55,18 +55,7 @@ impl StoreRef {
     }
 }
 
-/// The columns of the result, in order.
-pub const COLUMNS: [&str; 9] = [
-    "on_behalf_of_user_id",
-    "identity_store_arn",
-    "principal_id",
-    "user_name",
-    "event_name",
-    "account_id",
-    "role_name",
-    "last_event_time",
-    "event_count",
-];
+pub use crate::evidence::query_rows::COLUMNS;
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.format("timestamp '%Y-%m-%d %H:%M:%S'").to_string()

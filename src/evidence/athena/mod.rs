@@ -1,0 +1,259 @@
+//! Evidence from Athena over the organization trail in S3 (for organizations without
+//! CloudTrail Lake): Glue `GetTable` to learn the table's style and partitions, then one
+//! aggregated, partition-pruned query, read into the same [`Evidence`] as every source.
+
+pub mod sql;
+pub mod table;
+
+use super::query_rows::{evidence_from_rows, RowError};
+use super::{Evidence, QueryRecord, SourceInfo, SourceWarning, Window};
+use crate::aws::{paginate, AwsError, Caller, RateLimiter};
+use aws_config::SdkConfig;
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+use sql::{evidence_query, Scope, TableRef};
+use std::collections::HashMap;
+use std::time::Duration;
+use table::TableError;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct AthenaOptions {
+    pub table: TableRef,
+    pub workgroup: String,
+    /// `s3://...` for results; None uses the workgroup's own output location.
+    pub output: Option<String>,
+    /// Partitions to read: the Identity Center account(s) and Region(s).
+    pub scope: Scope,
+    pub deadline: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AthenaError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("Athena query {query_id} ended {state}: {reason}")]
+    QueryEnded {
+        query_id: String,
+        state: String,
+        reason: String,
+    },
+    #[error("Athena query {query_id} was still running at the deadline and was stopped (raise --query-timeout, or narrow --lookback-days)")]
+    Deadline { query_id: String },
+    #[error("Athena: {0}")]
+    Row(#[from] RowError),
+}
+
+const ATHENA_RATE: f64 = 5.0;
+const STOP_MARGIN: Duration = Duration::from_secs(2);
+
+pub async fn read_athena(
+    config: &SdkConfig,
+    options: &AthenaOptions,
+    window: &Window,
+    caller: &Caller,
+) -> Result<Evidence, AthenaError> {
+    let athena = Athena {
+        client: aws_sdk_athena::Client::new(config),
+        options,
+        caller,
+        limiter: RateLimiter::per_second(ATHENA_RATE),
+    };
+    let name = format!("{}.{}", options.table.database, options.table.table);
+    let glue = aws_sdk_glue::Client::new(config);
+    let described = caller
+        .call(&athena.limiter, "glue:GetTable", &name, || {
+            glue.get_table()
+                .database_name(&options.table.database)
+                .name(&options.table.table)
+                .send()
+        })
+        .await?;
+    let table = described
+        .table
+        .ok_or_else(|| AwsError::Other(format!("Glue returned no table for {name}")))?;
+    let shape = table::shape(&name, &table)?;
+    let mut info = SourceInfo {
+        kind: "athena".into(),
+        location: name.clone(),
+        ..SourceInfo::default()
+    };
+    if shape.partitions == table::Partitions::default() {
+        info.warnings.push(SourceWarning::new(
+            "athena_table_not_partitioned",
+            format!("{name} has no partitions the query can restrict: every run scans (and pays for) the whole trail. See `idc-credential-report athena-ddl`"),
+        ));
+    }
+    let mut scope = options.scope.clone();
+    if scope.regions.is_empty() {
+        // Identity Center records its events in its own Region: the one the tool runs in.
+        scope.regions.extend(config.region().map(|r| r.to_string()));
+    }
+    if shape.partitions.account.is_some() && scope.accounts.is_empty() {
+        info.warnings.push(SourceWarning::new(
+            "athena_not_pruned_by_account",
+            "the query reads every account's partitions: pass --athena-account with the account that owns the Identity Center instance to scan only its logs".into(),
+        ));
+    }
+    let started = Instant::now();
+    let sql = evidence_query(&options.table, &shape, window, &scope);
+    let query_id = athena.start(&sql).await?;
+    let bytes_scanned = athena.wait(&query_id).await?;
+    let rows = athena.results(&query_id).await?;
+    info.queries.push(QueryRecord {
+        query_id,
+        sql,
+        bytes_scanned,
+        events_scanned: 0,
+        run_time_ms: started.elapsed().as_millis() as u64,
+    });
+    Ok(evidence_from_rows(rows, info)?)
+}
+
+struct Athena<'a> {
+    client: aws_sdk_athena::Client,
+    options: &'a AthenaOptions,
+    caller: &'a Caller,
+    limiter: RateLimiter,
+}
+
+impl Athena<'_> {
+    async fn start(&self, sql: &str) -> Result<String, AthenaError> {
+        let options = self.options;
+        let context = QueryExecutionContext::builder()
+            .database(&options.table.database)
+            .catalog("AwsDataCatalog")
+            .build();
+        let results = options
+            .output
+            .as_ref()
+            .map(|o| ResultConfiguration::builder().output_location(o).build());
+        let out = self
+            .caller
+            .call(
+                &self.limiter,
+                "athena:StartQueryExecution",
+                &options.workgroup,
+                || {
+                    self.client
+                        .start_query_execution()
+                        .query_string(sql)
+                        .query_execution_context(context.clone())
+                        .work_group(&options.workgroup)
+                        .set_result_configuration(results.clone())
+                        .send()
+                },
+            )
+            .await?;
+        out.query_execution_id
+            .ok_or_else(|| AwsError::Other("StartQueryExecution returned no id".into()).into())
+    }
+
+    /// Polls until the query ends; returns the bytes it scanned.
+    async fn wait(&self, query_id: &str) -> Result<i64, AthenaError> {
+        let mut delay = Duration::from_millis(500);
+        loop {
+            let out = self
+                .caller
+                .call(&self.limiter, "athena:GetQueryExecution", query_id, || {
+                    self.client
+                        .get_query_execution()
+                        .query_execution_id(query_id)
+                        .send()
+                })
+                .await?;
+            let execution = out
+                .query_execution
+                .unwrap_or_else(|| aws_sdk_athena::types::QueryExecution::builder().build());
+            let scanned = execution
+                .statistics
+                .as_ref()
+                .and_then(|s| s.data_scanned_in_bytes)
+                .unwrap_or(0);
+            let status = execution.status.as_ref();
+            match status.and_then(|s| s.state.clone()) {
+                Some(QueryExecutionState::Succeeded) => return Ok(scanned),
+                Some(QueryExecutionState::Queued | QueryExecutionState::Running) | None => {}
+                Some(state) => {
+                    return Err(AthenaError::QueryEnded {
+                        query_id: query_id.to_owned(),
+                        state: state.as_str().to_owned(),
+                        reason: status
+                            .and_then(|s| s.state_change_reason.clone())
+                            .unwrap_or_default(),
+                    })
+                }
+            }
+            if Instant::now() + delay + STOP_MARGIN >= self.options.deadline {
+                self.caller
+                    .call(&self.limiter, "athena:StopQueryExecution", query_id, || {
+                        self.client
+                            .stop_query_execution()
+                            .query_execution_id(query_id)
+                            .send()
+                    })
+                    .await?;
+                return Err(AthenaError::Deadline {
+                    query_id: query_id.to_owned(),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 3 / 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn results(&self, query_id: &str) -> Result<Vec<HashMap<String, String>>, AthenaError> {
+        let action = "athena:GetQueryResults";
+        let mut header: Option<Vec<String>> = None;
+        let header = &mut header;
+        let pages = paginate(action, query_id, |token| async move {
+            let out = self
+                .caller
+                .call(&self.limiter, action, query_id, || {
+                    self.client
+                        .get_query_results()
+                        .query_execution_id(query_id)
+                        .max_results(1000)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            let rows = out.result_set.and_then(|r| r.rows).unwrap_or_default();
+            let cells: Vec<Vec<Option<String>>> = rows
+                .into_iter()
+                .map(|row| {
+                    row.data
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|d| d.var_char_value)
+                        .collect()
+                })
+                .collect();
+            Ok((vec![cells], out.next_token))
+        })
+        .await?;
+        // The first page's first row is the header; later pages have none.
+        let mut rows = Vec::new();
+        for page in pages {
+            let mut page = page.into_iter();
+            if header.is_none() {
+                *header = page
+                    .next()
+                    .map(|h| h.into_iter().map(Option::unwrap_or_default).collect());
+            }
+            let names = header.as_deref().unwrap_or_default();
+            for row in page {
+                rows.push(
+                    names
+                        .iter()
+                        .cloned()
+                        .zip(row)
+                        .filter_map(|(name, value)| Some((name, value?)))
+                        .collect(),
+                );
+            }
+        }
+        Ok(rows)
+    }
+}
