@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Write the report (CSV) and its manifest (JSON, beside it).
-    Generate(generate::GenerateArgs),
+    Generate(Box<generate::GenerateArgs>),
     /// Read the live directory from AWS and write it as a snapshot file.
     Snapshot(snapshot::SnapshotArgs),
 }
