@@ -8,6 +8,7 @@ use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::athena::{read_athena, AthenaError, AthenaOptions};
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
+use crate::evidence::lookup::{read_lookup, LookupError, LookupOptions};
 use crate::evidence::{Evidence, Window};
 use crate::output::{
     format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning,
@@ -33,6 +34,8 @@ pub enum Error {
     Lake(#[from] LakeError),
     #[error(transparent)]
     Athena(#[from] AthenaError),
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
 }
 
 /// Where the directory comes from.
@@ -48,6 +51,7 @@ pub enum EvidenceSource {
     CloudTrailLogs { root: PathBuf, options: LogsOptions },
     CloudTrailLake(LakeOptions),
     Athena(AthenaOptions),
+    CloudTrailLookup(LookupOptions),
 }
 
 /// A validated request for one report.
@@ -144,6 +148,9 @@ async fn load_evidence(
     match source {
         EvidenceSource::CloudTrailLake(options) => {
             Ok(read_lake(session.config().await, options, window, &Caller::default()).await?)
+        }
+        EvidenceSource::CloudTrailLookup(options) => {
+            Ok(read_lookup(session.config().await, options, window, &Caller::default()).await?)
         }
         EvidenceSource::Athena(options) => {
             Ok(read_athena(session.config().await, options, window, &Caller::default()).await?)

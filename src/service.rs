@@ -4,8 +4,11 @@
 
 use crate::aws::RetryPolicy;
 use crate::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
+use crate::evidence::athena::sql::{check_account, check_region, NameError, Scope, TableRef};
+use crate::evidence::athena::AthenaOptions;
 use crate::evidence::lake::sql::StoreRef;
 use crate::evidence::lake::LakeOptions;
+use crate::evidence::lookup::LookupOptions;
 use crate::evidence::Window;
 use crate::output::render_report;
 use crate::output::s3::{publish, Published, S3Target};
@@ -33,6 +36,13 @@ pub enum EvidenceSettings {
         owner_account_id: Option<String>,
         role_arn: Option<String>,
     },
+    Athena {
+        table: TableRef,
+        workgroup: String,
+        output: Option<String>,
+        scope: Scope,
+    },
+    CloudTrailLookup(LookupOptions),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +108,75 @@ impl Settings {
     }
 }
 
+/// Comma-separated values, each checked.
+fn list(
+    value: Option<String>,
+    name: &str,
+    check: impl Fn(&str) -> Result<(), NameError>,
+) -> Result<Vec<String>, SettingsError> {
+    let items: Vec<String> = value
+        .unwrap_or_default()
+        .split(',')
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    for item in &items {
+        check(item).map_err(|e| SettingsError(format!("{name}: {e}")))?;
+    }
+    Ok(items)
+}
+
+fn evidence_from_env(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<EvidenceSettings, SettingsError> {
+    let required =
+        |name: &str| get(name).ok_or_else(|| SettingsError(format!("{name} is not set")));
+    match get("IDC_EVIDENCE_SOURCE").as_deref() {
+        Some("cloudtrail-lake") | None => Ok(EvidenceSettings::CloudTrailLake {
+            store: StoreRef::parse(&required("IDC_EVENT_DATA_STORE")?)
+                .map_err(|e| SettingsError(format!("IDC_EVENT_DATA_STORE: {e}")))?,
+            owner_account_id: get("IDC_LAKE_OWNER_ACCOUNT_ID"),
+            role_arn: get("IDC_LAKE_ROLE_ARN"),
+        }),
+        Some("athena") => Ok(EvidenceSettings::Athena {
+            table: TableRef::parse(&required("IDC_ATHENA_TABLE")?)
+                .map_err(|e| SettingsError(format!("IDC_ATHENA_TABLE: {e}")))?,
+            workgroup: get("IDC_ATHENA_WORKGROUP").unwrap_or_else(|| "primary".into()),
+            output: get("IDC_ATHENA_OUTPUT"),
+            scope: Scope {
+                accounts: list(
+                    get("IDC_ATHENA_ACCOUNTS"),
+                    "IDC_ATHENA_ACCOUNTS",
+                    check_account,
+                )?,
+                regions: list(
+                    get("IDC_ATHENA_REGIONS"),
+                    "IDC_ATHENA_REGIONS",
+                    check_region,
+                )?,
+            },
+        }),
+        Some("cloudtrail-lookup") => {
+            let regions = list(
+                get("IDC_CLOUDTRAIL_LOOKUP_REGIONS"),
+                "IDC_CLOUDTRAIL_LOOKUP_REGIONS",
+                check_region,
+            )?;
+            if regions.is_empty() {
+                return Err(SettingsError(
+                    "IDC_CLOUDTRAIL_LOOKUP_REGIONS is not set".into(),
+                ));
+            }
+            Ok(EvidenceSettings::CloudTrailLookup(LookupOptions {
+                regions,
+            }))
+        }
+        Some(other) => Err(SettingsError(format!(
+            "IDC_EVIDENCE_SOURCE {other:?}: use cloudtrail-lake, athena or cloudtrail-lookup"
+        ))),
+    }
+}
+
 /// What an invocation may override (the SSM document sends `lookback_days`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Invocation {
@@ -138,6 +217,21 @@ pub async fn run_once(
             role_arn: role_arn.clone(),
             deadline,
         }),
+        EvidenceSettings::Athena {
+            table,
+            workgroup,
+            output,
+            scope,
+        } => EvidenceSource::Athena(AthenaOptions {
+            table: table.clone(),
+            workgroup: workgroup.clone(),
+            output: output.clone(),
+            scope: scope.clone(),
+            deadline,
+        }),
+        EvidenceSettings::CloudTrailLookup(options) => {
+            EvidenceSource::CloudTrailLookup(options.clone())
+        }
     };
     let request = ReportRequest {
         directory: DirectorySource::Aws(settings.directory.clone()),
@@ -246,6 +340,41 @@ mod tests {
             message(&[("IDC_REPORT_BUCKET", "B!"), ("IDC_EVENT_DATA_STORE", "e")])
                 .contains("IDC_REPORT_BUCKET")
         );
+    }
+
+    #[test]
+    fn every_evidence_source_is_configurable() {
+        let base = [("IDC_REPORT_BUCKET", "b-1")];
+        let with = |extra: &[(&str, &str)]| settings(&[&base[..], extra].concat());
+        let athena = with(&[
+            ("IDC_EVIDENCE_SOURCE", "athena"),
+            ("IDC_ATHENA_TABLE", "db.trail"),
+            ("IDC_ATHENA_REGIONS", "us-east-1, eu-west-1"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(athena.evidence, EvidenceSettings::Athena { ref scope, .. } if scope.regions.len() == 2)
+        );
+        let lookup = with(&[
+            ("IDC_EVIDENCE_SOURCE", "cloudtrail-lookup"),
+            ("IDC_CLOUDTRAIL_LOOKUP_REGIONS", "us-east-1"),
+        ])
+        .unwrap();
+        assert!(matches!(
+            lookup.evidence,
+            EvidenceSettings::CloudTrailLookup(_)
+        ));
+        assert!(with(&[("IDC_EVIDENCE_SOURCE", "cloudtrail-lookup")]).is_err());
+        assert!(with(&[
+            ("IDC_EVIDENCE_SOURCE", "athena"),
+            ("IDC_ATHENA_TABLE", "db.t"),
+            ("IDC_ATHENA_ACCOUNTS", "12")
+        ])
+        .is_err());
+        assert!(with(&[("IDC_EVIDENCE_SOURCE", "splunk")])
+            .unwrap_err()
+            .to_string()
+            .contains("use cloudtrail-lake, athena or cloudtrail-lookup"));
     }
 
     #[test]

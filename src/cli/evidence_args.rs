@@ -6,6 +6,7 @@ use idc_credential_report::evidence::athena::AthenaOptions;
 use idc_credential_report::evidence::lake::sql::StoreRef;
 use idc_credential_report::evidence::lake::LakeOptions;
 use idc_credential_report::evidence::logs::LogsOptions;
+use idc_credential_report::evidence::lookup::LookupOptions;
 use idc_credential_report::pipeline::EvidenceSource;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,6 +68,11 @@ pub struct EvidenceArgs {
     )]
     athena_region: Vec<String>,
 
+    /// CloudTrail event history (LookupEvents, the last 90 days) in these Regions of the Identity
+    /// Center account (comma-separated): for organizations with neither Lake nor a trail in S3.
+    #[arg(long, value_name = "REGION", value_delimiter = ',', conflicts_with_all = ["event_data_store", "athena_table", "cloudtrail_logs"])]
+    cloudtrail_lookup: Vec<String>,
+
     /// Seconds the evidence query may run before it is cancelled (so that it stops billing).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     query_timeout: u64,
@@ -90,8 +96,16 @@ impl EvidenceArgs {
         if let Some(table) = &self.athena_table {
             return self.athena(table, deadline);
         }
+        if !self.cloudtrail_lookup.is_empty() {
+            for region in &self.cloudtrail_lookup {
+                check_region(region)?;
+            }
+            return Ok(EvidenceSource::CloudTrailLookup(LookupOptions {
+                regions: self.cloudtrail_lookup.clone(),
+            }));
+        }
         let Some(store) = self.event_data_store.as_deref() else {
-            anyhow::bail!("choose the evidence: --cloudtrail-logs DIR, --event-data-store ID_OR_ARN or --athena-table DB.TABLE");
+            anyhow::bail!("choose the evidence: --cloudtrail-logs DIR, --event-data-store ID_OR_ARN, --athena-table DB.TABLE or --cloudtrail-lookup REGION");
         };
         if let Some(owner) = &self.lake_owner_account_id {
             check_account(owner).map_err(|e| anyhow::anyhow!("--lake-owner-account-id: {e}"))?;

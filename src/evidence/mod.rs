@@ -11,6 +11,7 @@ pub mod athena;
 pub mod cloudtrail;
 pub mod lake;
 pub mod logs;
+pub mod lookup;
 pub mod query_rows;
 mod window;
 

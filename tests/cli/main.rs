@@ -6,6 +6,7 @@ mod bad_input;
 mod emulators;
 mod lake;
 mod lambda;
+mod lookup;
 mod output;
 mod published;
 mod rules;
