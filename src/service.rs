@@ -80,19 +80,7 @@ impl Settings {
                 .parse()
                 .map_err(|e| SettingsError(format!("IDC_ASSIGNMENT_STRATEGY: {e}")))?,
         };
-        let evidence = match get("IDC_EVIDENCE_SOURCE").as_deref() {
-            Some("cloudtrail-lake") | None => EvidenceSettings::CloudTrailLake {
-                store: StoreRef::parse(&required("IDC_EVENT_DATA_STORE")?)
-                    .map_err(|e| SettingsError(format!("IDC_EVENT_DATA_STORE: {e}")))?,
-                owner_account_id: get("IDC_LAKE_OWNER_ACCOUNT_ID"),
-                role_arn: get("IDC_LAKE_ROLE_ARN"),
-            },
-            Some(other) => {
-                return Err(SettingsError(format!(
-                    "IDC_EVIDENCE_SOURCE {other:?} is not supported (use cloudtrail-lake)"
-                )))
-            }
-        };
+        let evidence = evidence_from_env(&get)?;
         Ok(Settings {
             directory: DirectoryOptions {
                 instance_arn: get("IDC_INSTANCE_ARN"),
