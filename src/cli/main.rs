@@ -1,6 +1,7 @@
 //! The command-line tool: flags in, a validated request to the library, files out.
 //! Everything else lives in the library, shared with the Lambda.
 
+mod athena_ddl;
 mod directory_args;
 mod evidence_args;
 mod generate;
@@ -25,6 +26,9 @@ enum Command {
     Generate(Box<generate::GenerateArgs>),
     /// Read the live directory from AWS and write it as a snapshot file.
     Snapshot(snapshot::SnapshotArgs),
+    /// Print a CREATE EXTERNAL TABLE (with partition projection) for an organization trail,
+    /// holding only what this report reads.
+    AthenaDdl(athena_ddl::AthenaDdlArgs),
 }
 
 #[tokio::main]
@@ -33,6 +37,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => args.run().await,
         Command::Snapshot(args) => args.run().await,
+        Command::AthenaDdl(args) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

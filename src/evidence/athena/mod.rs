@@ -2,6 +2,7 @@
 //! CloudTrail Lake): Glue `GetTable` to learn the table's style and partitions, then one
 //! aggregated, partition-pruned query, read into the same [`Evidence`] as every source.
 
+pub mod ddl;
 pub mod sql;
 pub mod table;
 
