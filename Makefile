@@ -4,7 +4,7 @@ CARGO ?= cargo
 VENV  := .venv
 PY    := $(VENV)/bin/python
 
-.PHONY: test example setup lint bench clean
+.PHONY: test example setup lint bench clean test-package
 
 ## Runs every test: formatting, lints, unit and end-to-end tests, the emulators' own tests,
 ## and the static checks of the deployment.
@@ -12,6 +12,7 @@ test: setup lint
 	$(CARGO) test --workspace --locked
 	$(PY) -m pytest -q tests/emulators
 	$(MAKE) --no-print-directory test-deploy
+	$(MAKE) --no-print-directory test-package
 
 ## Runs the main job on the bundled example data.
 example:
@@ -36,6 +37,11 @@ lint:
 ## Speed against the decompression floor and DuckDB (see README, "Benchmarks").
 bench: setup
 	bench/logs.sh
+
+## The Lambda zip: arm64, glibc 2.34 at most (package.sh checks both), bootstrap alone inside.
+test-package: setup
+	./package.sh
+	$(PY) -c "import sys, zipfile; names = zipfile.ZipFile('target/lambda/idc-credential-report.zip').namelist(); sys.exit(None if names == ['bootstrap'] else f'the zip holds {names}, not just bootstrap')"
 
 clean:
 	rm -rf $(VENV) node_modules bench/data report.csv report.manifest.json
