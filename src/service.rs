@@ -88,6 +88,7 @@ impl Settings {
                 strategy,
                 rates: Rates::default(),
                 retry: RetryPolicy::default(),
+                stats: Default::default(),
             },
             evidence,
             output,

@@ -64,6 +64,16 @@ impl CallStats {
         );
     }
 
+    /// Calls made so far, all actions together.
+    pub fn total_calls(&self) -> u64 {
+        self.0
+            .lock()
+            .expect("stats lock")
+            .values()
+            .map(|c| c.calls)
+            .sum()
+    }
+
     pub fn snapshot(&self) -> BTreeMap<String, ActionCount> {
         let map = self.0.lock().expect("stats lock");
         map.iter()

@@ -56,6 +56,7 @@ impl DirectoryArgs {
             self.max_attempts
         );
         Ok(DirectoryOptions {
+            stats: Default::default(),
             retry: RetryPolicy {
                 max_attempts: self.max_attempts,
                 ..RetryPolicy::default()

@@ -2,7 +2,7 @@
 
 use crate::directory_args::DirectoryArgs;
 use crate::evidence_args::EvidenceArgs;
-use crate::progress::TerminalProgress;
+use crate::progress::{CallTicker, TerminalProgress};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -73,8 +73,13 @@ impl GenerateArgs {
         let request = self.request()?;
         let s3_target = self.s3_target()?;
         let session = AwsSession::default();
+        let ticker = match &request.directory {
+            DirectorySource::Aws(options) => Some(CallTicker::start(options.stats.clone())),
+            DirectorySource::SnapshotFile(_) => None,
+        };
         let generated =
             pipeline::run_in(&request, Arc::new(TerminalProgress::new()), &session).await?;
+        drop(ticker);
         for warning in &generated.manifest.warnings {
             eprintln!("warning: {}", warning.message);
         }

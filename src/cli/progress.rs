@@ -36,3 +36,30 @@ impl Progress for TerminalProgress {
         }
     }
 }
+
+/// On a terminal, a line every few seconds with the AWS calls made so far, until dropped.
+pub struct CallTicker(Option<tokio::task::JoinHandle<()>>);
+
+impl CallTicker {
+    pub fn start(stats: std::sync::Arc<idc_credential_report::aws::CallStats>) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return CallTicker(None);
+        }
+        CallTicker(Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                eprintln!("  ... {} AWS calls so far", stats.total_calls());
+            }
+        })))
+    }
+}
+
+impl Drop for CallTicker {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! `snapshot`: the live directory, written as a snapshot file.
 
 use crate::directory_args::DirectoryArgs;
+use crate::progress::CallTicker;
 use clap::Args;
 use idc_credential_report::output::write_json_file;
 use idc_credential_report::pipeline::read_live_directory;
@@ -22,7 +23,9 @@ impl SnapshotArgs {
         let started = Instant::now();
         let options = self.directory.options()?;
         eprintln!("reading the directory from AWS ...");
+        let ticker = CallTicker::start(options.stats.clone());
         let (snapshot, read) = read_live_directory(&options).await?;
+        drop(ticker);
         for warning in &read.warnings {
             eprintln!("warning: {warning}");
         }

@@ -15,10 +15,11 @@ mod permission_sets;
 pub use assignments::AssignmentStrategy;
 
 use super::Snapshot;
-use crate::aws::{ActionCount, AwsError, Caller, RateLimiter, RetryPolicy};
+use crate::aws::{ActionCount, AwsError, CallStats, Caller, RateLimiter, RetryPolicy};
 use aws_config::SdkConfig;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Requests per second allowed per quota; defaults are AWS's documented quotas.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +49,8 @@ pub struct DirectoryOptions {
     pub strategy: AssignmentStrategy,
     pub rates: Rates,
     pub retry: RetryPolicy,
+    /// Where calls are counted; shared so that a caller can show progress while it runs.
+    pub stats: Arc<CallStats>,
 }
 
 /// How the directory was read, for the manifest.
@@ -88,7 +91,7 @@ pub(crate) struct Context {
 const IN_FLIGHT: usize = 16;
 
 impl Context {
-    fn new(config: &SdkConfig, rates: Rates, retry: RetryPolicy) -> Self {
+    fn new(config: &SdkConfig, rates: Rates, retry: RetryPolicy, stats: Arc<CallStats>) -> Self {
         Context {
             clients: Clients {
                 sso_admin: aws_sdk_ssoadmin::Client::new(config),
@@ -104,7 +107,7 @@ impl Context {
             },
             caller: Caller {
                 policy: retry,
-                ..Caller::default()
+                stats,
             },
         }
     }
@@ -116,7 +119,7 @@ pub async fn read_directory(
     config: &SdkConfig,
     options: &DirectoryOptions,
 ) -> Result<(Snapshot, DirectoryReadInfo), AwsError> {
-    let ctx = Context::new(config, options.rates, options.retry);
+    let ctx = Context::new(config, options.rates, options.retry, options.stats.clone());
     let instance = permission_sets::instance(&ctx, options).await?;
     let (people, permission_sets, accounts) = tokio::join!(
         identity_store::read(&ctx, &instance.identity_store_id),
