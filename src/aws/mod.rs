@@ -9,10 +9,12 @@
 mod call;
 mod errors;
 mod limiter;
+mod poll;
 
 pub use call::{paginate, ActionCount, CallStats, Caller, RetryPolicy};
 pub use errors::AwsError;
 pub use limiter::RateLimiter;
+pub use poll::PollPacer;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

@@ -39,7 +39,7 @@ pub fn write_report_files(
     let result = (|| {
         let sha256 = write_file(&csv_tmp, |w| write_csv(w, rows).map_err(io::Error::other))?;
         let manifest = finish_manifest(sha256);
-        write_json_file(&manifest_tmp, &manifest)?;
+        write_file(&manifest_tmp, |w| write_json(w, &manifest))?;
         rename(&csv_tmp, report)?;
         rename(&manifest_tmp, &manifest_path)
     })();
@@ -54,15 +54,16 @@ pub fn write_report_files(
 /// either its old content or the complete new one.
 pub fn write_json_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), OutputError> {
     let tmp = temp_path(path);
-    let result = write_file(&tmp, |w| {
-        serde_json::to_writer_pretty(&mut *w, value)?;
-        w.write_all(b"\n")
-    })
-    .and_then(|_| rename(&tmp, path));
+    let result = write_file(&tmp, |w| write_json(w, value)).and_then(|_| rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+fn write_json<T: serde::Serialize>(w: &mut impl Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    w.write_all(b"\n")
 }
 
 fn temp_path(path: &Path) -> PathBuf {

@@ -5,13 +5,9 @@
 use crate::emulators::{athena, logged_calls, run_against, Emulator};
 use crate::util::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const MANAGEMENT: &str = "910178986558";
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small")
-}
 
 fn generate(
     s: &Scratch,

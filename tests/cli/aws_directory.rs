@@ -8,19 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 fn example_snapshot() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small/snapshot.json")
+    example().join("snapshot.json")
 }
 
 fn example_logs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small/logs")
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-fn args(parts: &[&str]) -> Vec<String> {
-    parts.iter().map(|s| s.to_string()).collect()
+    example().join("logs")
 }
 
 /// A snapshot as sets, so that order (and the input's one duplicate assignment) do not matter.

@@ -5,17 +5,9 @@
 use crate::emulators::{lake, lake_calls, moto, run_against, run_with_endpoints, Emulator};
 use crate::util::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const STORE: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small")
-}
-
-fn args(parts: &[&str]) -> Vec<String> {
-    parts.iter().map(|s| s.to_string()).collect()
-}
 
 /// `generate` over `snapshot` with evidence from `evidence` (`--cloudtrail-logs DIR` or
 /// `--event-data-store ID`), writing `name`.

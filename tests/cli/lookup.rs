@@ -4,13 +4,9 @@
 use crate::emulators::{lake, lake_calls, run_against};
 use crate::util::*;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small")
-}
-
-fn args(evidence: &[&str], output: &Path, lookback: &str) -> Vec<String> {
+fn generate_args(evidence: &[&str], output: &Path, lookback: &str) -> Vec<String> {
     let mut all: Vec<String> = [
         "generate",
         "--directory-snapshot",
@@ -31,7 +27,7 @@ fn args(evidence: &[&str], output: &Path, lookback: &str) -> Vec<String> {
 #[test]
 fn event_history_gives_the_same_report_as_log_files() {
     let s = Scratch::new();
-    assert_success(&run(&args(
+    assert_success(&run(&generate_args(
         &[
             "--cloudtrail-logs",
             &example().join("logs").display().to_string(),
@@ -47,7 +43,7 @@ fn event_history_gives_the_same_report_as_log_files() {
     );
     let out = run_against(
         &emulator.endpoint(),
-        &args(
+        &generate_args(
             &["--cloudtrail-lookup", "us-east-1"],
             &s.path("lookup.csv"),
             "85",
@@ -80,7 +76,7 @@ fn event_history_gives_the_same_report_as_log_files() {
 #[test]
 fn a_window_longer_than_the_history_is_refused() {
     let s = Scratch::new();
-    let out = run(&args(
+    let out = run(&generate_args(
         &["--cloudtrail-lookup", "us-east-1"],
         &s.path("lookup.csv"),
         "91",

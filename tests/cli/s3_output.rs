@@ -4,14 +4,10 @@
 use crate::emulators::{moto_with_buckets, run_against, Emulator};
 use crate::util::*;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const BUCKET: &str = "security-bucket";
 const ARCHIVE: &str = "idc/reports/year=2026/month=11/day=22/credential-report-20261122T000000Z";
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/small")
-}
 
 fn generate(emulator: &Emulator, logs: &Path, extra: &[&str]) -> std::process::Output {
     let mut args: Vec<String> = [

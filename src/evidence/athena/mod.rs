@@ -8,12 +8,11 @@ pub mod table;
 
 use super::query_rows::{evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, SourceWarning, Window};
-use crate::aws::{paginate, AwsError, Caller, RateLimiter};
+use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 use sql::{evidence_query, Scope, TableRef};
 use std::collections::HashMap;
-use std::time::Duration;
 use table::TableError;
 use tokio::time::Instant;
 
@@ -47,7 +46,6 @@ pub enum AthenaError {
 }
 
 const ATHENA_RATE: f64 = 5.0;
-const STOP_MARGIN: Duration = Duration::from_secs(2);
 
 pub async fn read_athena(
     config: &SdkConfig,
@@ -153,7 +151,7 @@ impl Athena<'_> {
 
     /// Polls until the query ends; returns the bytes it scanned.
     async fn wait(&self, query_id: &str) -> Result<i64, AthenaError> {
-        let mut delay = Duration::from_millis(500);
+        let mut pacer = PollPacer::new(self.options.deadline);
         loop {
             let out = self
                 .caller
@@ -186,7 +184,7 @@ impl Athena<'_> {
                     })
                 }
             }
-            if Instant::now() + delay + STOP_MARGIN >= self.options.deadline {
+            if !pacer.wait().await {
                 self.caller
                     .call(&self.limiter, "athena:StopQueryExecution", query_id, || {
                         self.client
@@ -199,8 +197,6 @@ impl Athena<'_> {
                     query_id: query_id.to_owned(),
                 });
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 3 / 2).min(Duration::from_secs(5));
         }
     }
 

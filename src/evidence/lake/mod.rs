@@ -11,13 +11,12 @@ pub mod sql;
 
 use super::query_rows::{evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, Window};
-use crate::aws::{paginate, AwsError, Caller, RateLimiter};
+use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::QueryStatus;
 use aws_sdk_cloudtrail::Client;
 use sql::{evidence_query, StoreRef};
 use std::collections::HashMap;
-use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -50,8 +49,6 @@ pub enum LakeError {
 /// Lake APIs have per-account quotas well above what one report needs; this pace only keeps
 /// polling polite.
 const LAKE_RATE: f64 = 5.0;
-/// Stop polling this long before the deadline, to leave time to cancel.
-const CANCEL_MARGIN: Duration = Duration::from_secs(2);
 
 pub async fn read_lake(
     config: &SdkConfig,
@@ -148,7 +145,7 @@ impl Lake<'_> {
 
     /// Polls until the query ends; returns (bytes scanned, events scanned).
     async fn wait(&self, query_id: &str) -> Result<(i64, i64), LakeError> {
-        let mut delay = Duration::from_millis(500);
+        let mut pacer = PollPacer::new(self.options.deadline);
         loop {
             let out = self
                 .caller
@@ -176,14 +173,12 @@ impl Lake<'_> {
                     })
                 }
             }
-            if Instant::now() + delay + CANCEL_MARGIN >= self.options.deadline {
+            if !pacer.wait().await {
                 self.cancel(query_id).await?;
                 return Err(LakeError::Deadline {
                     query_id: query_id.to_owned(),
                 });
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 3 / 2).min(Duration::from_secs(5));
         }
     }
 
