@@ -107,17 +107,23 @@ impl Caller {
     {
         let mut attempt = 0;
         loop {
-            limiter.acquire().await;
+            let started = limiter.acquire().await;
             self.stats.update(action, |c| c.calls += 1);
             let error = match op().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    limiter.succeeded();
+                    return Ok(value);
+                }
                 Err(error) => error,
             };
             attempt += 1;
             let status = error.raw_response().map(|r| r.status().as_u16());
             let failure = classify(error.meta(), status, is_retryable_kind(&error));
             match failure {
-                Failure::Throttled => self.stats.update(action, |c| c.throttled += 1),
+                Failure::Throttled => {
+                    limiter.throttled(started);
+                    self.stats.update(action, |c| c.throttled += 1);
+                }
                 Failure::Transient => self.stats.update(action, |c| c.server_errors += 1),
                 _ => {}
             }
