@@ -11,9 +11,12 @@ use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::lookup::{read_lookup, LookupError, LookupOptions};
 use crate::evidence::{Evidence, Window};
 use crate::output::{
-    format_time, DirectoryInfo, Manifest, OutputError, ReportCounts, ToolInfo, Warning,
+    format_time, DirectoryInfo, FileInfo, Manifest, OutputError, ReportCounts, ToolInfo,
+    UserCounts, Warning,
 };
-use crate::report::{build_report, JoinStats, Report, UsageStatus, UserState};
+use crate::report::{
+    build_report, ActivityStatus, JoinStats, Report, UsageStatus, UserState, UserSummary,
+};
 use aws_config::SdkConfig;
 use chrono::{SecondsFormat, Utc};
 use std::path::PathBuf;
@@ -60,6 +63,8 @@ pub struct ReportRequest {
     pub directory: DirectorySource,
     pub evidence: EvidenceSource,
     pub window: Window,
+    /// Users not seen for this many days are inactive in the user summary.
+    pub inactive_days: u32,
 }
 
 /// Hooks for showing progress; all optional.
@@ -105,6 +110,7 @@ pub async fn run_in(
         directory_info,
         evidence,
         &request.window,
+        request.inactive_days,
     ))
 }
 
@@ -202,8 +208,9 @@ pub fn assemble(
     directory: DirectoryInfo,
     evidence: Evidence,
     window: &Window,
+    inactive_days: u32,
 ) -> Generated {
-    let report = build_report(snapshot, &evidence, window);
+    let report = build_report(snapshot, &evidence, window, inactive_days);
     let used = report
         .rows
         .iter()
@@ -233,8 +240,24 @@ pub fn assemble(
                 .count(),
             sha256: String::new(),
         },
+        users: user_counts(&report.users, inactive_days),
+        html: FileInfo::default(),
     };
     Generated { report, manifest }
+}
+
+fn user_counts(users: &[UserSummary], inactive_days: u32) -> UserCounts {
+    let count = |status| users.iter().filter(|u| u.activity_status == status).count();
+    UserCounts {
+        file: String::new(),
+        inactive_days,
+        users: users.len(),
+        active: count(ActivityStatus::Active),
+        inactive: count(ActivityStatus::Inactive),
+        never_seen: count(ActivityStatus::NeverSeen),
+        new: count(ActivityStatus::New),
+        sha256: String::new(),
+    }
 }
 
 fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {

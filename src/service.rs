@@ -27,6 +27,8 @@ pub struct Settings {
     pub evidence: EvidenceSettings,
     pub output: S3Target,
     pub lookback_days: u32,
+    /// Users not seen for this many days are INACTIVE in the user summary.
+    pub inactive_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -66,14 +68,14 @@ impl Settings {
             get("IDC_REPORT_KMS_KEY_ARN"),
         )
         .map_err(|e| SettingsError(format!("IDC_REPORT_BUCKET/IDC_REPORT_PREFIX: {e}")))?;
-        let lookback_days = match get("IDC_LOOKBACK_DAYS") {
-            None => 90,
+        let days = |name: &str| match get(name) {
+            None => Ok(90),
             Some(v) => v.parse().map_err(|_| {
-                SettingsError(format!(
-                    "IDC_LOOKBACK_DAYS must be a whole number of days, not {v:?}"
-                ))
-            })?,
+                SettingsError(format!("{name} must be a whole number of days, not {v:?}"))
+            }),
         };
+        let lookback_days = days("IDC_LOOKBACK_DAYS")?;
+        let inactive_days = days("IDC_INACTIVE_DAYS")?;
         let strategy = match get("IDC_ASSIGNMENT_STRATEGY") {
             None => AssignmentStrategy::Auto,
             Some(v) => v
@@ -93,6 +95,7 @@ impl Settings {
             evidence,
             output,
             lookback_days,
+            inactive_days,
         })
     }
 }
@@ -226,6 +229,7 @@ pub async fn run_once(
         directory: DirectorySource::Aws(settings.directory.clone()),
         evidence,
         window,
+        inactive_days: settings.inactive_days,
     };
     let session = AwsSession::default();
     let generated = pipeline::run_in(&request, Arc::new(NoProgress), &session).await?;
@@ -239,26 +243,14 @@ pub async fn publish_generated(
     window: &Window,
     generated: Generated,
 ) -> Result<Response, crate::pipeline::Error> {
-    let Generated {
-        report,
-        mut manifest,
-    } = generated;
+    let Generated { report, manifest } = generated;
     let warnings = manifest.warnings.len();
     let counts = manifest.report.clone();
-    manifest.report.file = format!(
-        "{}.csv",
-        target
-            .archive_stem(window.as_of)
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-    );
-    let (csv, manifest_json) = render_report(&report.rows, |sha256| {
-        manifest.report.sha256 = sha256;
-        manifest
-    });
+    let stem = target.archive_stem(window.as_of);
+    let report_name = format!("{}.csv", stem.rsplit('/').next().unwrap_or_default());
+    let artifacts = render_report(&report, manifest, &report_name);
     let client = s3_client(session.config().await);
-    let published = publish(&client, target, window.as_of, csv, manifest_json).await?;
+    let published = publish(&client, target, window.as_of, &artifacts).await?;
     Ok(Response {
         published,
         rows: counts.rows,

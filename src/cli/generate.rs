@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use idc_credential_report::evidence::Window;
 use idc_credential_report::output::s3::S3Target;
-use idc_credential_report::output::{write_csv, write_report_files};
+use idc_credential_report::output::{render_report, write_csv, write_report_files};
 use idc_credential_report::pipeline::{
     self, AwsSession, DirectorySource, Generated, ReportRequest,
 };
@@ -38,6 +38,10 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 90)]
     lookback_days: u32,
 
+    /// In the user summary, users not seen for this many days are INACTIVE (PCI DSS 8.2.6: 90).
+    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3653))]
+    inactive_days: u32,
+
     /// Skip log files that are not valid gzip/JSON (they are listed in the manifest's warnings)
     /// instead of stopping.
     #[arg(long)]
@@ -65,6 +69,7 @@ impl GenerateArgs {
             directory,
             evidence: self.evidence.source(self.allow_malformed_logs)?,
             window,
+            inactive_days: self.inactive_days,
         })
     }
 
@@ -119,24 +124,18 @@ impl GenerateArgs {
     }
 
     fn write(&self, generated: Generated) -> anyhow::Result<()> {
-        let Generated {
-            report,
-            mut manifest,
-        } = generated;
+        let Generated { report, manifest } = generated;
         if self.output.as_os_str() == "-" {
             let stdout = std::io::stdout().lock();
             return write_csv(stdout, &report.rows)
                 .context("cannot write the report to standard output");
         }
-        manifest.report.file = self
+        let name = self
             .output
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        write_report_files(&self.output, &report.rows, |sha256| {
-            manifest.report.sha256 = sha256;
-            manifest
-        })?;
+            .with_context(|| format!("--output {} names no file", self.output.display()))?;
+        write_report_files(&self.output, &render_report(&report, manifest, &name))?;
         Ok(())
     }
 }

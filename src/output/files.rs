@@ -2,9 +2,10 @@
 //! destination and renamed only when complete, so a failed run never leaves a partial file and
 //! never destroys the previous report.
 
-use super::report_csv::write_csv;
+use super::html::render_html;
+use super::report_csv::{write_csv, write_users_csv};
 use super::Manifest;
-use crate::report::Row;
+use crate::report::Report;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -26,26 +27,27 @@ pub fn manifest_path_for(report: &Path) -> PathBuf {
     report.with_file_name(format!("{stem}.manifest.json"))
 }
 
-/// Writes the CSV to `report` and the manifest beside it; `finish_manifest` receives the
-/// report's SHA-256 before the manifest is written.
-pub fn write_report_files(
-    report: &Path,
-    rows: &[Row],
-    finish_manifest: impl FnOnce(String) -> Manifest,
-) -> Result<(), OutputError> {
-    let manifest_path = manifest_path_for(report);
-    let csv_tmp = temp_path(report);
-    let manifest_tmp = temp_path(&manifest_path);
+/// Writes every artifact beside `report` (the report under its own name, the others as
+/// `<stem><suffix>`), each through a temporary file; nothing is renamed into place until all
+/// are written, and the manifest goes last.
+pub fn write_report_files(report: &Path, artifacts: &[Artifact]) -> Result<(), OutputError> {
+    let paths: Vec<(PathBuf, PathBuf)> = artifacts
+        .iter()
+        .map(|a| {
+            let path = report.with_file_name(&a.name);
+            (temp_path(&path), path)
+        })
+        .collect();
     let result = (|| {
-        let sha256 = write_file(&csv_tmp, |w| write_csv(w, rows).map_err(io::Error::other))?;
-        let manifest = finish_manifest(sha256);
-        write_file(&manifest_tmp, |w| write_json(w, &manifest))?;
-        rename(&csv_tmp, report)?;
-        rename(&manifest_tmp, &manifest_path)
+        for ((tmp, _), artifact) in paths.iter().zip(artifacts) {
+            write_file(tmp, |w| w.write_all(&artifact.body))?;
+        }
+        paths.iter().try_for_each(|(tmp, path)| rename(tmp, path))
     })();
     if result.is_err() {
-        let _ = std::fs::remove_file(&csv_tmp);
-        let _ = std::fs::remove_file(&manifest_tmp);
+        for (tmp, _) in &paths {
+            let _ = std::fs::remove_file(tmp);
+        }
     }
     result
 }
@@ -81,59 +83,76 @@ fn rename(from: &Path, to: &Path) -> Result<(), OutputError> {
     })
 }
 
-/// Writes a file through a hashing writer, syncs it, and returns its SHA-256 in hex.
+/// Writes a file and syncs it to disk.
 fn write_file(
     path: &Path,
-    body: impl FnOnce(&mut HashingWriter<BufWriter<File>>) -> io::Result<()>,
-) -> Result<String, OutputError> {
+    body: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> Result<(), OutputError> {
     let io_error = |source| OutputError::Io {
         path: path.to_owned(),
         source,
     };
     let file = File::create(path).map_err(io_error)?;
-    let mut writer = HashingWriter {
-        inner: BufWriter::new(file),
-        hasher: Sha256::new(),
-    };
+    let mut writer = BufWriter::new(file);
     body(&mut writer).map_err(io_error)?;
-    writer.inner.flush().map_err(io_error)?;
-    writer.inner.get_ref().sync_all().map_err(io_error)?;
-    Ok(hex(&writer.hasher.finalize()))
+    writer.flush().map_err(io_error)?;
+    writer.get_ref().sync_all().map_err(io_error)
 }
 
-/// The report and its manifest in memory (for S3): CSV bytes, and the manifest as JSON with
-/// the CSV's SHA-256 filled in by `finish_manifest`.
-pub fn render_report(
-    rows: &[Row],
-    finish_manifest: impl FnOnce(String) -> Manifest,
-) -> (Vec<u8>, Vec<u8>) {
+/// One file of a report, rendered in memory.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// The file name: the report's own, or its stem with [`Self::suffix`].
+    pub name: String,
+    /// `.csv`, `.users.csv`, `.html` or `.manifest.json`.
+    pub suffix: &'static str,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// `report.csv` -> `report`; other names are their own stem.
+fn stem_of(report_name: &str) -> &str {
+    report_name.strip_suffix(".csv").unwrap_or(report_name)
+}
+
+/// Renders the report, the user summary, the HTML view and, last, the manifest that records
+/// the other files' names and SHA-256. `report_name` is the report's file name.
+pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str) -> Vec<Artifact> {
+    let stem = stem_of(report_name);
+    let artifact = |suffix: &'static str, content_type, body: Vec<u8>| Artifact {
+        name: if suffix == ".csv" {
+            report_name.to_owned()
+        } else {
+            format!("{stem}{suffix}")
+        },
+        suffix,
+        content_type,
+        body,
+    };
     let mut csv = Vec::new();
-    write_csv(&mut csv, rows).expect("writing CSV to memory cannot fail");
-    let manifest = finish_manifest(hex(&Sha256::digest(&csv)));
+    write_csv(&mut csv, &report.rows).expect("writing CSV to memory cannot fail");
+    let mut users = Vec::new();
+    write_users_csv(&mut users, &report.users).expect("writing CSV to memory cannot fail");
+    let html = render_html(report, &manifest).into_bytes();
+    let mut artifacts = vec![
+        artifact(".csv", "text/csv; charset=utf-8", csv),
+        artifact(".users.csv", "text/csv; charset=utf-8", users),
+        artifact(".html", "text/html; charset=utf-8", html),
+    ];
+    manifest.report.file = artifacts[0].name.clone();
+    manifest.report.sha256 = hex(&Sha256::digest(&artifacts[0].body));
+    manifest.users.file = artifacts[1].name.clone();
+    manifest.users.sha256 = hex(&Sha256::digest(&artifacts[1].body));
+    manifest.html.file = artifacts[2].name.clone();
+    manifest.html.sha256 = hex(&Sha256::digest(&artifacts[2].body));
     let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
     json.push(b'\n');
-    (csv, json)
+    artifacts.push(artifact(".manifest.json", "application/json", json));
+    artifacts
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

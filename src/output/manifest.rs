@@ -15,6 +15,10 @@ pub struct Manifest {
     pub evidence: SourceInfo,
     pub attribution: JoinStats,
     pub report: ReportCounts,
+    /// The per-user summary (`.users.csv`).
+    pub users: UserCounts,
+    /// The HTML view of the same data (`.html`).
+    pub html: FileInfo,
     pub warnings: Vec<Warning>,
 }
 
@@ -59,6 +63,25 @@ pub struct ReportCounts {
     pub unused: usize,
     /// Rows whose user or group no longer exists in the directory.
     pub principals_not_found: usize,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UserCounts {
+    pub file: String,
+    /// Users count as inactive when not seen for this many days (`--inactive-days`).
+    pub inactive_days: u32,
+    pub users: usize,
+    pub active: usize,
+    pub inactive: usize,
+    pub never_seen: usize,
+    pub new: usize,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileInfo {
+    pub file: String,
     pub sha256: String,
 }
 

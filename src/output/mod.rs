@@ -1,13 +1,20 @@
-//! Writing the report: the CSV, its manifest, and putting them in place without ever leaving
-//! a partial file where a previous report was.
+//! Writing the report: the CSV, the user summary, the HTML view and the manifest, put in place
+//! without ever leaving a partial file where a previous report was.
 
 mod files;
+mod html;
 mod manifest;
 mod report_csv;
 pub mod s3;
 
 pub use files::{
-    manifest_path_for, render_report, write_json_file, write_report_files, OutputError,
+    manifest_path_for, render_report, write_json_file, write_report_files, Artifact, OutputError,
 };
-pub use manifest::{DirectoryInfo, Manifest, ReportCounts, ToolInfo, Warning};
-pub use report_csv::{format_time, write_csv, COLUMNS};
+pub use html::render_html;
+pub use manifest::{
+    DirectoryInfo, FileInfo, Manifest, ReportCounts, ToolInfo, UserCounts, Warning,
+};
+pub use report_csv::{
+    format_opt_time, format_time, spreadsheet_safe, write_csv, write_users_csv, COLUMNS,
+    USER_COLUMNS,
+};

@@ -1,10 +1,11 @@
-//! The report as CSV (RFC 4180, UTF-8, header row), safe to open in a spreadsheet.
+//! The report and the user summary as CSV (RFC 4180, UTF-8, header row, CRLF), safe to open in
+//! a spreadsheet.
 
-use crate::report::Row;
+use crate::report::{Row, UserState, UserSummary};
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
-/// The columns, in order. More may be appended later; none will be reordered.
+/// The report's columns, in order. More may be appended later; none will be reordered.
 pub const COLUMNS: [&str; 19] = [
     "account_id",
     "account_name",
@@ -27,6 +28,24 @@ pub const COLUMNS: [&str; 19] = [
     "last_portal_sign_in",
 ];
 
+/// The user summary's columns, in order, under the same promise.
+pub const USER_COLUMNS: [&str; 14] = [
+    "user_id",
+    "user_name",
+    "display_name",
+    "email",
+    "user_status",
+    "created_at",
+    "assignments",
+    "assignments_used",
+    "last_console_use",
+    "last_cli_use",
+    "last_used",
+    "last_portal_sign_in",
+    "days_since_last_activity",
+    "activity_status",
+];
+
 /// RFC 3339, UTC, to the second: `2026-11-20T10:00:00Z`.
 pub fn format_time(secs: i64) -> String {
     DateTime::<Utc>::from_timestamp(secs, 0)
@@ -34,8 +53,12 @@ pub fn format_time(secs: i64) -> String {
         .unwrap_or_default()
 }
 
-fn format_opt_time(secs: Option<i64>) -> String {
+pub fn format_opt_time(secs: Option<i64>) -> String {
     secs.map(format_time).unwrap_or_default()
+}
+
+fn format_opt_number(n: Option<i64>) -> String {
+    n.map(|d| d.to_string()).unwrap_or_default()
 }
 
 /// A cell a spreadsheet would run as a formula gets a leading `'`.
@@ -46,15 +69,16 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn user_status(row: &Row) -> &'static str {
+/// `NOT_FOUND` for a principal missing from the directory, else the directory's status.
+pub fn user_status(row: &Row) -> &'static str {
     match (row.user_state, row.user_status) {
-        (crate::report::UserState::NotFound, _) => "NOT_FOUND",
+        (UserState::NotFound, _) => "NOT_FOUND",
         (_, Some(status)) => status.as_str(),
         (_, None) => "",
     }
 }
 
-fn cells(row: &Row) -> [String; 19] {
+pub fn report_cells(row: &Row) -> [String; 19] {
     [
         row.account_id.clone(),
         row.account_name.clone(),
@@ -72,25 +96,60 @@ fn cells(row: &Row) -> [String; 19] {
         format_opt_time(row.last_console_use),
         format_opt_time(row.last_cli_use),
         format_opt_time(row.last_used()),
-        row.days_since_last_used()
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        format_opt_number(row.days_since_last_used()),
         row.usage_status().as_str().to_owned(),
         format_opt_time(row.last_portal_sign_in),
     ]
 }
 
-/// Writes the header and every row.
-pub fn write_csv<W: Write>(out: W, rows: &[Row]) -> csv::Result<()> {
+pub fn user_cells(user: &UserSummary) -> [String; 14] {
+    [
+        user.user_id.clone(),
+        user.user_name.clone(),
+        user.display_name.clone(),
+        user.email.clone(),
+        user.user_status
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        format_opt_time(user.created_at),
+        user.assignments.to_string(),
+        user.assignments_used.to_string(),
+        format_opt_time(user.last_console_use),
+        format_opt_time(user.last_cli_use),
+        format_opt_time(user.last_used()),
+        format_opt_time(user.last_portal_sign_in),
+        format_opt_number(user.days_since_last_activity()),
+        user.activity_status.as_str().to_owned(),
+    ]
+}
+
+/// Writes a header and one record per item, every cell spreadsheet-safe.
+pub fn write_table<W: Write, T, const N: usize>(
+    out: W,
+    columns: [&str; N],
+    items: &[T],
+    cells: impl Fn(&T) -> [String; N],
+) -> csv::Result<()> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
-    writer.write_record(COLUMNS)?;
-    for row in rows {
-        writer.write_record(cells(row).iter().map(|c| spreadsheet_safe(c).into_owned()))?;
+    writer.write_record(columns)?;
+    for item in items {
+        writer.write_record(cells(item).iter().map(|c| spreadsheet_safe(c).into_owned()))?;
     }
     writer.flush()?;
     Ok(())
+}
+
+/// Writes the report: header and every row.
+pub fn write_csv<W: Write>(out: W, rows: &[Row]) -> csv::Result<()> {
+    write_table(out, COLUMNS, rows, report_cells)
+}
+
+/// Writes the user summary.
+pub fn write_users_csv<W: Write>(out: W, users: &[UserSummary]) -> csv::Result<()> {
+    write_table(out, USER_COLUMNS, users, user_cells)
 }
 
 #[cfg(test)]

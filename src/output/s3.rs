@@ -3,6 +3,7 @@
 //! as it was; the `year=/month=/day=` layout lets Athena and QuickSight read the history as a
 //! partitioned table.
 
+use super::Artifact;
 use crate::aws::{AwsError, Caller, RateLimiter};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
@@ -70,49 +71,50 @@ impl S3Target {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Published {
     pub report_s3_uri: String,
+    pub users_s3_uri: String,
+    pub html_s3_uri: String,
     pub manifest_s3_uri: String,
     pub latest_s3_uri: String,
+    pub latest_users_s3_uri: String,
+    pub latest_html_s3_uri: String,
     pub latest_manifest_s3_uri: String,
 }
 
 const S3_RATE: f64 = 50.0;
 
-/// Writes the archive objects (refusing to overwrite), then copies them to `latest/`.
+/// Writes the archive objects (refusing to overwrite), then copies them to `latest/`. The
+/// artifacts' names are `<archive stem file name><suffix>` (see [`S3Target::archive_stem`]).
 pub async fn publish(
     client: &aws_sdk_s3::Client,
     target: &S3Target,
     as_of: DateTime<Utc>,
-    csv: Vec<u8>,
-    manifest: Vec<u8>,
+    artifacts: &[Artifact],
 ) -> Result<Published, AwsError> {
     let caller = Caller::default();
     let limiter = RateLimiter::per_second(S3_RATE);
     let archive = target.archive_stem(as_of);
     let latest = target.latest_stem();
-    let files = [
-        ("csv", "text/csv; charset=utf-8", csv),
-        ("manifest.json", "application/json", manifest),
-    ];
-    for (extension, content_type, body) in &files {
-        let key = format!("{archive}.{extension}");
-        put_new(client, &caller, &limiter, target, &key, content_type, body).await?;
+    for artifact in artifacts {
+        let key = format!("{archive}{}", artifact.suffix);
+        put_new(client, &caller, &limiter, target, &key, artifact).await?;
     }
-    for (extension, _, _) in &files {
-        copy(
-            client,
-            &caller,
-            &limiter,
-            target,
-            &format!("{archive}.{extension}"),
-            &format!("{latest}.{extension}"),
-        )
-        .await?;
+    for artifact in artifacts {
+        let (from, to) = (
+            format!("{archive}{}", artifact.suffix),
+            format!("{latest}{}", artifact.suffix),
+        );
+        copy(client, &caller, &limiter, target, &from, &to).await?;
     }
+    let uri = |stem: &str, suffix: &str| target.uri(&format!("{stem}{suffix}"));
     Ok(Published {
-        report_s3_uri: target.uri(&format!("{archive}.csv")),
-        manifest_s3_uri: target.uri(&format!("{archive}.manifest.json")),
-        latest_s3_uri: target.uri(&format!("{latest}.csv")),
-        latest_manifest_s3_uri: target.uri(&format!("{latest}.manifest.json")),
+        report_s3_uri: uri(&archive, ".csv"),
+        users_s3_uri: uri(&archive, ".users.csv"),
+        html_s3_uri: uri(&archive, ".html"),
+        manifest_s3_uri: uri(&archive, ".manifest.json"),
+        latest_s3_uri: uri(&latest, ".csv"),
+        latest_users_s3_uri: uri(&latest, ".users.csv"),
+        latest_html_s3_uri: uri(&latest, ".html"),
+        latest_manifest_s3_uri: uri(&latest, ".manifest.json"),
     })
 }
 
@@ -129,8 +131,7 @@ async fn put_new(
     limiter: &RateLimiter,
     target: &S3Target,
     key: &str,
-    content_type: &str,
-    body: &[u8],
+    artifact: &Artifact,
 ) -> Result<(), AwsError> {
     let resource = target.uri(key);
     let result = caller
@@ -139,8 +140,8 @@ async fn put_new(
                 .put_object()
                 .bucket(&target.bucket)
                 .key(key)
-                .body(ByteStream::from(body.to_vec()))
-                .content_type(content_type)
+                .body(ByteStream::from(artifact.body.clone()))
+                .content_type(artifact.content_type)
                 .checksum_algorithm(ChecksumAlgorithm::Sha256)
                 // Never overwrite an archived report.
                 .if_none_match("*")

@@ -8,8 +8,10 @@
 
 pub mod attribution;
 mod rows;
+mod users;
 
 pub use rows::{Row, UsageStatus, UserState};
+pub use users::{ActivityStatus, UserSummary};
 
 use crate::directory::{Assignment, Snapshot};
 use crate::evidence::{Evidence, UseKind, Window};
@@ -55,13 +57,21 @@ pub struct JoinStats {
 
 pub struct Report {
     pub rows: Vec<Row>,
+    /// One per directory user, see [`users`].
+    pub users: Vec<UserSummary>,
     pub join: JoinStats,
 }
 
 type UseKey = (String, String, String);
 
-/// Builds the report rows, sorted.
-pub fn build_report(snapshot: &Snapshot, evidence: &Evidence, window: &Window) -> Report {
+/// Builds the report rows and the user summary, both sorted. Users count as inactive when
+/// not seen for `inactive_days`.
+pub fn build_report(
+    snapshot: &Snapshot,
+    evidence: &Evidence,
+    window: &Window,
+    inactive_days: u32,
+) -> Report {
     let (uses, portal, mut join) = attribute_evidence(snapshot, evidence);
     let mut granted: HashSet<UseKey> = HashSet::new();
     let mut rows = Vec::new();
@@ -93,7 +103,17 @@ pub fn build_report(snapshot: &Snapshot, evidence: &Evidence, window: &Window) -
     without.truncate(10);
     join.uses_without_assignment_examples = without;
     rows.sort_by(Row::order);
-    Report { rows, join }
+    let users = users::summarize(
+        snapshot,
+        &users::Activity {
+            rows: &rows,
+            uses: &uses,
+            portal: &portal,
+            as_of: window.end_secs(),
+            inactive_days,
+        },
+    );
+    Report { rows, users, join }
 }
 
 fn attribute_evidence(

@@ -21,12 +21,34 @@ fn scratch_with_previous_report() -> Scratch {
     s
 }
 
+/// Every file in `out/`, by name, with its content.
+fn output_files(s: &Scratch) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(s.path("out"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Runs `generate`, expects failure with `expected` in the message, and checks that the
-/// previous report and manifest are untouched and no temporary file is left.
+/// previous report, user summary, HTML and manifest are untouched and no temporary file is left.
 fn assert_fails_keeping_previous(s: &Scratch, extra: &[&str], expected: &[&str]) {
-    let before = (
-        std::fs::read(s.report()).unwrap(),
-        std::fs::read(s.path("out/report.manifest.json")).unwrap(),
+    let before = output_files(s);
+    let names: Vec<&String> = before.keys().collect();
+    assert_eq!(
+        names,
+        [
+            "report.csv",
+            "report.html",
+            "report.manifest.json",
+            "report.users.csv"
+        ],
+        "the previous run should have written four files"
     );
     let out = s.generate(extra);
     assert!(!out.status.success(), "the run should have failed");
@@ -34,16 +56,10 @@ fn assert_fails_keeping_previous(s: &Scratch, extra: &[&str], expected: &[&str])
     for part in expected {
         assert!(message.contains(part), "{part:?} not in: {message}");
     }
-    let after = (
-        std::fs::read(s.report()).unwrap(),
-        std::fs::read(s.path("out/report.manifest.json")).unwrap(),
+    assert!(
+        before == output_files(s),
+        "the previous report was changed or a file was left behind"
     );
-    assert!(before == after, "the previous report was changed");
-    let names: Vec<_> = std::fs::read_dir(s.path("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names.len(), 2, "left behind: {names:?}");
 }
 
 #[test]

@@ -54,6 +54,7 @@ fn report_as_expected(out: &Path, expected: &Value) -> Value {
             options: LogsOptions::default(),
         },
         window,
+        inactive_days: 90,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
