@@ -9,5 +9,6 @@ pub mod directory;
 pub mod evidence;
 pub mod output;
 pub mod pipeline;
+pub mod remediation;
 pub mod report;
 pub mod service;

@@ -249,7 +249,7 @@ pub async fn publish_generated(
     let stem = target.archive_stem(window.as_of);
     let report_name = format!("{}.csv", stem.rsplit('/').next().unwrap_or_default());
     let artifacts = render_report(&report, manifest, &report_name);
-    let client = s3_client(session.config().await);
+    let client = crate::output::s3::client(session.config().await);
     let published = publish(&client, target, window.as_of, &artifacts).await?;
     Ok(Response {
         published,
@@ -258,15 +258,6 @@ pub async fn publish_generated(
         unused: counts.unused,
         warnings,
     })
-}
-
-/// Path-style addressing when a custom endpoint is configured (an emulator or a gateway
-/// that cannot resolve `BUCKET.host`); AWS's own endpoints keep virtual-hosted style.
-fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let s3_config = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(config.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(s3_config)
 }
 
 #[cfg(test)]

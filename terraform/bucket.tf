@@ -156,10 +156,36 @@ data "aws_iam_policy_document" "required_bucket_policy" {
       }
     }
   }
+
+  dynamic "statement" {
+    for_each = var.create_remediation ? [1] : []
+    content {
+      sid       = "CredentialReportRemediationPlansRead"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.bucket_arn}/${local.remediation_plans_key_prefix}*"]
+      principals {
+        type        = "AWS"
+        identifiers = [aws_iam_role.remediation[0].arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.create_remediation ? [1] : []
+    content {
+      sid       = "CredentialReportRemediationAuditWrites"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.bucket_arn}/${local.remediation_audit_key_prefix}*"]
+      principals {
+        type        = "AWS"
+        identifiers = [aws_iam_role.remediation[0].arn]
+      }
+    }
+  }
 }
 
 data "aws_iam_policy_document" "required_kms_key_policy" {
-  #checkov:skip=CKV_AWS_111:A key policy statement: its "*" resource is the key it is attached to, and its principals are this module's two roles.
+  #checkov:skip=CKV_AWS_111:A key policy statement: its "*" resource is the key it is attached to, and its principals are this module's roles.
   #checkov:skip=CKV_AWS_356:A key policy statement: its "*" resource is the key it is attached to, the only resource a key policy can name.
   # In a key policy, "*" as the resource means the key the policy is attached to.
   statement {
@@ -181,6 +207,19 @@ data "aws_iam_policy_document" "required_kms_key_policy" {
       principals {
         type        = "AWS"
         identifiers = [aws_iam_role.automation[0].arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.create_remediation ? [1] : []
+    content {
+      sid       = "CredentialReportRemediationKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = [aws_iam_role.remediation[0].arn]
       }
     }
   }

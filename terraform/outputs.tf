@@ -72,3 +72,38 @@ output "required_kms_key_policy_json" {
   description = "With kms_key_arn: the statements the key's policy must add (needed when the key is in another account, or when its policy does not delegate to IAM). Null without a key."
   value       = var.kms_key_arn == null ? null : data.aws_iam_policy_document.required_kms_key_policy.json
 }
+
+output "remediation_function_name" {
+  description = "Name of the remediation function; null without remediation."
+  value       = var.create_remediation ? aws_lambda_function.remediation[0].function_name : null
+}
+
+output "remediation_function_arn" {
+  description = "ARN of the remediation function (grant lambda:InvokeFunction on it to no one but the runbook's role); null without remediation."
+  value       = var.create_remediation ? aws_lambda_function.remediation[0].arn : null
+}
+
+output "remediation_role_arn" {
+  description = "ARN of the remediation function's role (the principal to name in an existing bucket's or key's policy); null without remediation."
+  value       = var.create_remediation ? aws_iam_role.remediation[0].arn : null
+}
+
+output "remediation_runbook_name" {
+  description = "Name of the SSM Automation runbook that applies a remediation plan after approval; null without remediation."
+  value       = var.create_remediation ? aws_ssm_document.remediation[0].name : null
+}
+
+output "remediation_runbook_role_arn" {
+  description = "ARN of the role the remediation runbook runs as (operators need iam:PassRole on it); null without remediation."
+  value       = var.create_remediation ? aws_iam_role.remediation_runbook[0].arn : null
+}
+
+output "remediation_plans_location" {
+  description = "Where remediation plans must be written (the only prefix the remediation reads); null without remediation."
+  value       = var.create_remediation ? "s3://${var.bucket_name}/${local.remediation_plans_key_prefix}" : null
+}
+
+output "remediation_audit_location" {
+  description = "Where the remediation writes an audit log of each run; null without remediation."
+  value       = var.create_remediation ? "s3://${var.bucket_name}/${local.remediation_audit_key_prefix}" : null
+}

@@ -41,5 +41,17 @@ resource "terraform_data" "input_checks" {
       condition     = !var.create_bucket || var.bucket_account_id == null
       error_message = "bucket_account_id applies only to an existing bucket (create_bucket = false)."
     }
+    precondition {
+      condition     = !var.create_remediation || length(var.remediation_approvers) > 0
+      error_message = "create_remediation needs remediation_approvers: at least one IAM user or role ARN allowed to approve a run."
+    }
+    precondition {
+      condition     = !var.create_remediation || (var.instance_arn != null && var.identity_store_id != null)
+      error_message = "create_remediation needs instance_arn and identity_store_id: the remediation function acts on one named instance and store."
+    }
+    precondition {
+      condition     = !var.create_remediation || var.remediation_min_approvals <= length(var.remediation_approvers)
+      error_message = "remediation_min_approvals cannot exceed the number of remediation_approvers (aws:approve would never resume)."
+    }
   }
 }

@@ -10,7 +10,8 @@ variable "name" {
   default     = "idc-credential-report"
 
   validation {
-    # 64 is IAM's limit for role names; the longest suffix added here is "-automation" (11).
+    # 64 is IAM's limit for role names, and Lambda's for function names; the longest suffixes
+    # added here are "-remediation" and "-rem-runbook" (12).
     condition     = can(regex("^[A-Za-z0-9_-]{1,52}$", var.name))
     error_message = "name must be 1 to 52 letters, digits, '-' or '_' (role names built from it are limited to 64 characters)."
   }
@@ -434,5 +435,76 @@ variable "ssm_document_name" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]{3,128}$", var.ssm_document_name)) && !can(regex("^(?i)(aws|amazon|amzn)", var.ssm_document_name))
     error_message = "ssm_document_name must be 3 to 128 letters, digits, '_', '-' or '.', and must not start with aws, amazon or amzn (reserved by AWS)."
+  }
+}
+
+# --- Remediation: removing unused access after approval (off by default) ---------------------
+
+variable "create_remediation" {
+  description = "True creates the remediation function (same zip, IDC_FUNCTION=remediation), its role and the approval runbook. It needs instance_arn, identity_store_id and remediation_approvers. False creates none of them."
+  type        = bool
+  default     = false
+}
+
+variable "remediation_approvers" {
+  description = "Who may approve a remediation run: 1 to 10 IAM user or role ARNs, or assumed-role session ARNs to name one person behind a shared role (aws:approve accepts at most 10). Written into the runbook, so that whoever starts a run cannot choose them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = length(var.remediation_approvers) <= 10 && length(distinct(var.remediation_approvers)) == length(var.remediation_approvers) && alltrue([
+      for a in var.remediation_approvers : can(regex("^(arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9+=,.@_/-]+|arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[A-Za-z0-9+=,.@_-]+/[A-Za-z0-9+=,.@_-]+)$", a))
+    ])
+    error_message = "remediation_approvers must hold at most 10 distinct IAM user or role ARNs (arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME) or assumed-role session ARNs (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)."
+  }
+}
+
+variable "remediation_min_approvals" {
+  description = "How many of remediation_approvers must approve a run (aws:approve's MinRequiredApprovals)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.remediation_min_approvals >= 1 && var.remediation_min_approvals <= 10 && floor(var.remediation_min_approvals) == var.remediation_min_approvals
+    error_message = "remediation_min_approvals must be a whole number from 1 to 10."
+  }
+}
+
+variable "remediation_max_deletions" {
+  description = "Most deletions one remediation run may make (IDC_MAX_DELETIONS); a run may ask for fewer, never more."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.remediation_max_deletions >= 1 && var.remediation_max_deletions <= 1000 && floor(var.remediation_max_deletions) == var.remediation_max_deletions
+    error_message = "remediation_max_deletions must be a whole number from 1 to 1000."
+  }
+}
+
+variable "remediation_allow_user_deletion" {
+  description = "True lets the remediation also delete identity store users that a plan names (IDC_ALLOW_USER_DELETION, and identitystore:DeleteUser in its role). False removes account assignments only."
+  type        = bool
+  default     = false
+}
+
+variable "remediation_account_ids" {
+  description = "Accounts whose assignments the remediation may delete (sso:DeleteAccountAssignment is limited to them). Empty means any account of the instance."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.remediation_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "remediation_account_ids must hold 12-digit account ids."
+  }
+}
+
+variable "remediation_document_name" {
+  description = "Name of the SSM Automation runbook that summarizes a remediation plan, waits for approval and applies it."
+  type        = string
+  default     = "IdcCredentialReport-Remediation"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,128}$", var.remediation_document_name)) && !can(regex("^(?i)(aws|amazon|amzn)", var.remediation_document_name))
+    error_message = "remediation_document_name must be 3 to 128 letters, digits, '_', '-' or '.', and must not start with aws, amazon or amzn (reserved by AWS)."
   }
 }

@@ -6,6 +6,7 @@ mod directory_args;
 mod evidence_args;
 mod generate;
 mod progress;
+mod removal;
 mod snapshot;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,11 @@ enum Command {
     /// Print a CREATE EXTERNAL TABLE (with partition projection) for an organization trail,
     /// holding only what this report reads.
     AthenaDdl(athena_ddl::AthenaDdlArgs),
+    /// Plan the removal of assignments (and users) a report shows unused, for review.
+    PlanRemoval(removal::PlanRemovalArgs),
+    /// Apply a reviewed plan: re-check each item, delete it, record every call (dry run
+    /// unless --yes).
+    ApplyRemoval(removal::ApplyRemovalArgs),
 }
 
 #[tokio::main]
@@ -38,6 +44,8 @@ async fn main() -> ExitCode {
         Command::Generate(args) => args.run().await,
         Command::Snapshot(args) => args.run().await,
         Command::AthenaDdl(args) => args.run(),
+        Command::PlanRemoval(args) => args.run().await,
+        Command::ApplyRemoval(args) => args.run().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

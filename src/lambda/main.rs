@@ -1,6 +1,10 @@
 //! The Lambda (`bootstrap` on `provided.al2023`): settings from the environment, the payload's
 //! overrides, the remaining time as the deadline, and the library does the rest.
+//! `IDC_FUNCTION=remediation` makes the same binary the remediation function.
 
+use idc_credential_report::remediation::service::{
+    handle_remediation, RemediationRequest, RemediationResponse, RemediationSettings,
+};
 use idc_credential_report::service::{run_once, Invocation, Response, Settings};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,8 +21,33 @@ async fn main() -> Result<(), Error> {
         )
         .with_current_span(false)
         .init();
-    let settings = Settings::from_env(|name| std::env::var(name).ok())?;
+    let var = |name: &str| std::env::var(name).ok();
+    if var("IDC_FUNCTION").as_deref() == Some("remediation") {
+        let settings = RemediationSettings::from_env(var)?;
+        return lambda_runtime::run(service_fn(|event| remediate(&settings, event))).await;
+    }
+    let settings = Settings::from_env(var)?;
     lambda_runtime::run(service_fn(|event| handle(&settings, event))).await
+}
+
+async fn remediate(
+    settings: &RemediationSettings,
+    event: LambdaEvent<RemediationRequest>,
+) -> Result<RemediationResponse, Error> {
+    let deadline = deadline_of(&event.context)?;
+    tracing::info!(request_id = %event.context.request_id, request = ?event.payload, "remediation started");
+    let response = handle_remediation(settings, event.payload, deadline)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "remediation failed"))?;
+    tracing::info!(response = ?response, "remediation finished");
+    Ok(response)
+}
+
+/// Lambda's deadline less [`MARGIN`], on the runtime's clock.
+fn deadline_of(context: &lambda_runtime::Context) -> Result<tokio::time::Instant, Error> {
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
+    let remaining = Duration::from_millis(context.deadline.saturating_sub(now_ms));
+    Ok(tokio::time::Instant::now() + remaining.saturating_sub(MARGIN))
 }
 
 async fn handle(
@@ -26,9 +55,7 @@ async fn handle(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<Response, Error> {
     let invocation: Invocation = serde_json::from_value(event.payload)?;
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
-    let remaining = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-    let deadline = tokio::time::Instant::now() + remaining.saturating_sub(MARGIN);
+    let deadline = deadline_of(&event.context)?;
     tracing::info!(request_id = %event.context.request_id, lookback_days = ?invocation.lookback_days, "report started");
     // Boxed: the pipeline's future is too deep for the compiler's default layout limit inline.
     let response = Box::pin(run_once(settings, &invocation, deadline))

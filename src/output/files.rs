@@ -55,8 +55,19 @@ pub fn write_report_files(report: &Path, artifacts: &[Artifact]) -> Result<(), O
 /// Writes `value` as pretty JSON to `path` through a temporary file, so that `path` holds
 /// either its old content or the complete new one.
 pub fn write_json_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), OutputError> {
+    let mut body = Vec::new();
+    write_json(&mut body, value).map_err(|source| OutputError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    write_bytes_file(path, &body)
+}
+
+/// Writes `body` to `path` through a temporary file, so that `path` holds either its old
+/// content or the complete new one.
+pub fn write_bytes_file(path: &Path, body: &[u8]) -> Result<(), OutputError> {
     let tmp = temp_path(path);
-    let result = write_file(&tmp, |w| write_json(w, value)).and_then(|_| rename(&tmp, path));
+    let result = write_file(&tmp, |w| w.write_all(body)).and_then(|_| rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

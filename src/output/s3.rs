@@ -133,17 +133,40 @@ async fn put_new(
     key: &str,
     artifact: &Artifact,
 ) -> Result<(), AwsError> {
-    let resource = target.uri(key);
+    let object = NewObject {
+        key,
+        content_type: artifact.content_type,
+        body: &artifact.body,
+    };
+    put_new_object(client, caller, limiter, target, &object).await
+}
+
+/// An object to create, never to overwrite.
+pub struct NewObject<'a> {
+    pub key: &'a str,
+    pub content_type: &'a str,
+    pub body: &'a [u8],
+}
+
+/// Creates `object` in the target's bucket (SSE-KMS with the target's key, SHA-256 checksum);
+/// an object already at that key is an error, never overwritten.
+pub async fn put_new_object(
+    client: &aws_sdk_s3::Client,
+    caller: &Caller,
+    limiter: &RateLimiter,
+    target: &S3Target,
+    object: &NewObject<'_>,
+) -> Result<(), AwsError> {
+    let resource = target.uri(object.key);
     let result = caller
         .call(limiter, "s3:PutObject", &resource, || {
             client
                 .put_object()
                 .bucket(&target.bucket)
-                .key(key)
-                .body(ByteStream::from(artifact.body.clone()))
-                .content_type(artifact.content_type)
+                .key(object.key)
+                .body(ByteStream::from(object.body.to_vec()))
+                .content_type(object.content_type)
                 .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                // Never overwrite an archived report.
                 .if_none_match("*")
                 .set_server_side_encryption(encryption(target))
                 .set_ssekms_key_id(target.kms_key_arn.clone())
@@ -151,11 +174,43 @@ async fn put_new(
         })
         .await;
     match result {
-        Err(AwsError::Service { code, .. }) if code == "PreconditionFailed" => Err(AwsError::Other(format!(
-            "{resource} exists already: a report for this as-of time was archived before, and archives are never overwritten"
-        ))),
+        Err(AwsError::Service { code, .. }) if code == "PreconditionFailed" => {
+            Err(AwsError::Other(format!(
+                "{resource} exists already, and this tool never overwrites what it wrote before"
+            )))
+        }
         other => other.map(|_| ()),
     }
+}
+
+/// Reads a whole object.
+pub async fn get_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<u8>, AwsError> {
+    let resource = format!("s3://{bucket}/{key}");
+    let limiter = RateLimiter::per_second(S3_RATE);
+    let output = Caller::default()
+        .call(&limiter, "s3:GetObject", &resource, || {
+            client.get_object().bucket(bucket).key(key).send()
+        })
+        .await?;
+    let body = output.body.collect().await.map_err(|e| {
+        AwsError::Other(format!(
+            "s3:GetObject on {resource}: reading the body failed: {e}"
+        ))
+    })?;
+    Ok(body.into_bytes().to_vec())
+}
+
+/// Path-style addressing when a custom endpoint is configured (an emulator or a gateway
+/// that cannot resolve `BUCKET.host`); AWS's own endpoints keep virtual-hosted style.
+pub fn client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
 }
 
 async fn copy(

@@ -9,6 +9,7 @@ mod lambda;
 mod lookup;
 mod output;
 mod published;
+mod removal;
 mod rules;
 mod s3_output;
 mod util;

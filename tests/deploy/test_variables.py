@@ -8,6 +8,9 @@ import pytest
 from conftest import TERRAFORM_DIR, need
 
 GOOD = {"evidence_source": "cloudtrail-lake", "event_data_store": "abcd1234-ef56-7890-abcd-ef1234567890", "bucket_name": "security-reports-123456789012"}
+INSTANCE = {"instance_arn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "identity_store_id": "d-0123456789"}
+APPROVER = "arn:aws:iam::123456789012:role/SecurityLead"
+REMEDIATION = {"create_remediation": "true", "remediation_approvers": [APPROVER], **INSTANCE}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,18 @@ def test_defaults_and_good_values_pass(plan):
         {"instance_arn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "identity_store_id": "d-0123456789"},
         {"schedule_expression": "rate(7 days)", "schedule_timezone": "Europe/Paris", "report_prefix": "identity-center/weekly"},
         {"create_bucket": "false", "bucket_account_id": "111122223333", "kms_key_arn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        REMEDIATION,
+        {
+            **REMEDIATION,
+            "remediation_approvers": [APPROVER, "arn:aws:iam::123456789012:user/bob", "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Audit_0123456789abcdef/alice@example.com"],
+            "remediation_min_approvals": 2,
+            "remediation_max_deletions": 1000,
+            "remediation_allow_user_deletion": "true",
+            "remediation_account_ids": ["111122223333", "444455556666"],
+            "remediation_document_name": "Security.RemoveUnusedAccess",
+        },
+        # Approvers may be prepared while remediation stays off.
+        {"remediation_approvers": [APPROVER]},
     ],
 )
 def test_good_combinations_pass(plan, values):
@@ -91,6 +106,21 @@ def test_good_combinations_pass(plan, values):
         ({"instance_arn": "arn:aws:sso:::instance/ssoins-0123456789abcdef"}, "Give instance_arn and identity_store_id together"),
         ({"cloudtrail_lookup_regions": ["us-east-1"]}, "cloudtrail_lookup_regions applies only"),
         ({"bucket_account_id": "111122223333"}, "bucket_account_id applies only to an existing bucket"),
+        # Remediation.
+        ({"remediation_max_deletions": 0}, "remediation_max_deletions must be a whole number from 1 to 1000"),
+        ({"remediation_max_deletions": 1001}, "remediation_max_deletions must be a whole number from 1 to 1000"),
+        ({"remediation_max_deletions": 2.5}, "remediation_max_deletions must be a whole number from 1 to 1000"),
+        ({"remediation_min_approvals": 0}, "remediation_min_approvals must be a whole number from 1 to 10"),
+        ({"remediation_min_approvals": 11}, "remediation_min_approvals must be a whole number from 1 to 10"),
+        ({"remediation_approvers": ["SecurityLead"]}, "remediation_approvers must hold at most 10 distinct"),
+        ({"remediation_approvers": ["arn:aws:iam::123456789012:group/admins"]}, "remediation_approvers must hold at most 10 distinct"),
+        ({"remediation_approvers": [APPROVER, APPROVER]}, "remediation_approvers must hold at most 10 distinct"),
+        ({"remediation_approvers": [f"arn:aws:iam::123456789012:user/u{i}" for i in range(11)]}, "remediation_approvers must hold at most 10 distinct"),
+        ({"remediation_account_ids": ["1234"]}, "remediation_account_ids must hold 12-digit account ids"),
+        ({"remediation_document_name": "AWS-RemoveUnusedAccess"}, "remediation_document_name must be 3 to 128"),
+        ({**REMEDIATION, "remediation_approvers": []}, "create_remediation needs remediation_approvers"),
+        ({"create_remediation": "true", "remediation_approvers": [APPROVER]}, "create_remediation needs instance_arn and identity_store_id"),
+        ({**REMEDIATION, "remediation_min_approvals": 2}, "remediation_min_approvals cannot exceed the number of remediation_approvers"),
     ],
 )
 def test_bad_values_are_refused_at_plan(plan, values, message):

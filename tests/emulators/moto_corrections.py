@@ -248,6 +248,18 @@ def _touching(original: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def sso_delete_account_assignment(self: SSOAdminResponse) -> str:
+    # AWS: DeleteAccountAssignment is asynchronous; its answer says IN_PROGRESS, and
+    # DescribeAccountAssignmentDeletionStatus reports the outcome.
+    # moto 5.2.5: answers SUCCEEDED at once, so a client that never polls would pass.
+    answer = json.loads(_original_delete_account_assignment(self))
+    answer["AccountAssignmentDeletionStatus"]["Status"] = "IN_PROGRESS"
+    return json.dumps(answer)
+
+
+_original_delete_account_assignment = SSOAdminResponse.delete_account_assignment
+
+
 def _iso_session_duration(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     # AWS: SessionDuration is an ISO-8601 duration string, "PT1H" by default.
     # moto 5.2.5: stores what CreatePermissionSet got, 3600 (a number) when it got nothing; the
@@ -286,6 +298,7 @@ def correct_sso_admin() -> None:
     SSOAdminResponse.list_permission_sets_provisioned_to_account = (
         sso_list_permission_sets_provisioned_to_account)
     SSOAdminResponse.provision_permission_set = sso_provision_permission_set
+    SSOAdminResponse.delete_account_assignment = sso_delete_account_assignment
     SSOAdminBackend.create_account_assignment = _idempotent_create(SSOAdminBackend.create_account_assignment)
     SSOAdminBackend.delete_account_assignment = _touching(SSOAdminBackend.delete_account_assignment)
     PermissionSet.to_json = _iso_session_duration(PermissionSet.to_json)

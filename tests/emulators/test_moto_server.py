@@ -366,6 +366,21 @@ def test_creating_an_existing_assignment_changes_nothing(scratch: Emulator) -> N
     assert [a["PrincipalId"] for a in items] == [OPS, CAROL]
 
 
+def test_deleting_an_assignment_is_in_progress_until_described(scratch: Emulator) -> None:
+    sso = scratch.client("sso-admin")
+    grant = dict(InstanceArn=INSTANCE, TargetId=PROD, TargetType="AWS_ACCOUNT",
+                 PermissionSetArn=PS_READ, PrincipalType="USER", PrincipalId=CAROL)
+    sso.create_account_assignment(**grant)
+    status = sso.delete_account_assignment(**grant)["AccountAssignmentDeletionStatus"]
+    assert status["Status"] == "IN_PROGRESS"
+    described = sso.describe_account_assignment_deletion_status(
+        InstanceArn=INSTANCE, AccountAssignmentDeletionRequestId=status["RequestId"])
+    assert described["AccountAssignmentDeletionStatus"]["Status"] == "SUCCEEDED"
+    items, _ = all_pages(sso.list_account_assignments, "AccountAssignments",
+                         InstanceArn=INSTANCE, AccountId=PROD, PermissionSetArn=PS_READ)
+    assert [a["PrincipalId"] for a in items] == [OPS]
+
+
 def test_provisioning_records_the_target_account(scratch: Emulator) -> None:
     sso = scratch.client("sso-admin")
     status = sso.provision_permission_set(InstanceArn=INSTANCE, PermissionSetArn=PS_UNUSED,

@@ -1,6 +1,7 @@
 # Everything the module can create: the report bucket (encrypted with a key made here), the
 # weekly schedule, the on-demand runbook and alarms sent to an SNS topic. Evidence comes from a
-# CloudTrail Lake event data store.
+# CloudTrail Lake event data store. With remediation_approvers, also the remediation: a function
+# that removes unused access named by a plan, after those approvers approve it.
 
 variable "region" {
   description = "Region of the IAM Identity Center instance."
@@ -18,8 +19,18 @@ variable "alarm_email" {
   type        = string
 }
 
+variable "remediation_approvers" {
+  description = "IAM user or role ARNs allowed to approve the removal of unused access. Empty leaves the remediation off."
+  type        = list(string)
+  default     = []
+}
+
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+
+# The instance and its identity store, which the remediation must be told (it acts on one
+# named instance only).
+data "aws_ssoadmin_instances" "this" {}
 
 data "aws_iam_policy_document" "reports_key" {
   #checkov:skip=CKV_AWS_109:The default key policy: it delegates the key to the account's IAM policies; "*" is this key.
@@ -69,6 +80,16 @@ module "credential_report" {
   schedule_timezone   = "Europe/Paris"
   alarm_sns_topic_arn = aws_sns_topic.alarms.arn
 
+  instance_arn      = tolist(data.aws_ssoadmin_instances.this.arns)[0]
+  identity_store_id = tolist(data.aws_ssoadmin_instances.this.identity_store_ids)[0]
+
+  # Remediation: off unless approvers are given. Two approvers when there are several; account
+  # assignments only (no user deletion), at most 25 deletions a run.
+  create_remediation        = length(var.remediation_approvers) > 0
+  remediation_approvers     = var.remediation_approvers
+  remediation_min_approvals = min(2, max(1, length(var.remediation_approvers)))
+  remediation_max_deletions = 25
+
   tags = { Purpose = "access-review" }
 }
 
@@ -78,4 +99,12 @@ output "report_location" {
 
 output "ssm_document_name" {
   value = module.credential_report.ssm_document_name
+}
+
+output "remediation_runbook_name" {
+  value = module.credential_report.remediation_runbook_name
+}
+
+output "remediation_plans_location" {
+  value = module.credential_report.remediation_plans_location
 }

@@ -1,0 +1,69 @@
+//! Acting on a report, safely: a plan of what to remove, reviewed by people, then applied with
+//! every item re-checked against the live directory.
+//!
+//! - [`plan`]: report files -> plan. Pure: reads what the report run wrote, calls no AWS API.
+//!   It refuses to plan from evidence that cannot prove non-use (the manifest's warnings).
+//! - [`apply`]: plan -> deletions, each re-checked first, capped, and recorded call by call in
+//!   an audit log, with the command that restores what was deleted.
+
+pub mod apply;
+pub mod location;
+pub mod plan;
+mod report_input;
+pub mod service;
+
+pub use apply::{apply_plan, ApplyOptions, AuditLog, Outcome};
+pub use location::Location;
+pub use plan::{make_plan, plan_bytes, Plan, PlanOptions};
+
+use crate::pipeline::AwsSession;
+
+/// Reads the report at `report` (with its manifest and user summary) and plans from it.
+pub async fn plan_removal(
+    session: &AwsSession,
+    report: &Location,
+    options: &PlanOptions,
+) -> Result<Plan, RemediationError> {
+    let input = report_input::read_report(report, session).await?;
+    make_plan(&input, options)
+}
+
+/// Reads a plan and the SHA-256 of its bytes.
+pub async fn read_plan(
+    session: &AwsSession,
+    location: &Location,
+) -> Result<(Plan, String), RemediationError> {
+    let bytes = location.read(session).await?;
+    let plan = serde_json::from_slice(&bytes).map_err(|e| RemediationError::Input {
+        location: location.to_string(),
+        message: format!("not a removal plan of this tool: {e}"),
+    })?;
+    Ok((plan, report_input::sha256_hex(&bytes)))
+}
+
+/// Writes the audit log as JSON (never over an existing S3 object).
+pub async fn write_audit_log(
+    session: &AwsSession,
+    location: &Location,
+    log: &AuditLog,
+    kms_key_arn: Option<String>,
+) -> Result<(), RemediationError> {
+    let mut body = serde_json::to_vec_pretty(log).expect("an audit log serializes");
+    body.push(b'\n');
+    location.write_new(session, &body, kms_key_arn).await
+}
+
+/// Why a plan could not be made or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum RemediationError {
+    #[error("{location}: {message}")]
+    Input { location: String, message: String },
+    #[error("refusing to plan: {0}")]
+    Refused(String),
+    #[error("refusing to apply the plan: {0}")]
+    ApplyRefused(String),
+    #[error(transparent)]
+    Aws(#[from] crate::aws::AwsError),
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+}

@@ -1,0 +1,159 @@
+//! Reading a report back: the CSV, its manifest, and the user summary, checked against the
+//! SHA-256 the manifest recorded so that a plan never rests on an edited file.
+
+use super::{Location, RemediationError};
+use crate::pipeline::AwsSession;
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Deserialize};
+use sha2::{Digest, Sha256};
+
+/// What a plan needs from the manifest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportManifest {
+    pub generated_at: DateTime<Utc>,
+    pub as_of: DateTime<Utc>,
+    pub window_start: DateTime<Utc>,
+    pub lookback_days: u32,
+    pub directory: ManifestDirectory,
+    pub report: ManifestFile,
+    pub users: ManifestFile,
+    pub warnings: Vec<ManifestWarning>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestDirectory {
+    pub instance_arn: String,
+    pub identity_store_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestFile {
+    pub file: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct ManifestWarning {
+    pub code: String,
+    pub message: String,
+}
+
+/// One report row, as far as a plan needs it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub permission_set_name: String,
+    pub permission_set_arn: String,
+    pub assignment_type: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_status: String,
+    pub last_used: String,
+    pub days_since_last_used: Option<i64>,
+}
+
+/// One user summary row, as far as a plan needs it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserRow {
+    pub user_id: String,
+    pub user_name: String,
+    pub created_at: String,
+    pub last_used: String,
+    pub last_portal_sign_in: String,
+    pub days_since_last_activity: Option<i64>,
+    pub activity_status: String,
+}
+
+pub struct ReportInput {
+    pub location: Location,
+    pub manifest: ReportManifest,
+    pub manifest_sha256: String,
+    pub rows: Vec<ReportRow>,
+    pub users: Vec<UserRow>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reads the report at `location`, the manifest beside it, and the user summary it names.
+pub async fn read_report(
+    location: &Location,
+    session: &AwsSession,
+) -> Result<ReportInput, RemediationError> {
+    let manifest_location = location.sibling(&manifest_name(&location.file_name()));
+    let manifest_bytes = manifest_location.read(session).await.map_err(|e| {
+        RemediationError::Refused(format!(
+            "the report's manifest could not be read ({e}): without it nothing proves how the report was made"
+        ))
+    })?;
+    let manifest: ReportManifest =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| RemediationError::Input {
+            location: manifest_location.to_string(),
+            message: format!("not a manifest of this tool's reports: {e}"),
+        })?;
+    let report_bytes = location.read(session).await?;
+    check_sha256(location, &report_bytes, &manifest.report.sha256)?;
+    let users_location = location.sibling(&manifest.users.file);
+    let users_bytes = users_location.read(session).await?;
+    check_sha256(&users_location, &users_bytes, &manifest.users.sha256)?;
+    Ok(ReportInput {
+        rows: parse_csv(location, &report_bytes)?,
+        users: parse_csv(&users_location, &users_bytes)?,
+        location: location.clone(),
+        manifest_sha256: sha256_hex(&manifest_bytes),
+        manifest,
+    })
+}
+
+/// `report.csv` -> `report.manifest.json`, as the report writer names it.
+fn manifest_name(report_name: &str) -> String {
+    crate::output::manifest_path_for(std::path::Path::new(report_name))
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn check_sha256(location: &Location, bytes: &[u8], expected: &str) -> Result<(), RemediationError> {
+    let actual = sha256_hex(bytes);
+    if actual == expected {
+        return Ok(());
+    }
+    Err(RemediationError::Refused(format!(
+        "{location} has SHA-256 {actual}, but its manifest recorded {expected}: the file was changed after the report was made"
+    )))
+}
+
+fn parse_csv<T: DeserializeOwned>(
+    location: &Location,
+    bytes: &[u8],
+) -> Result<Vec<T>, RemediationError> {
+    csv::Reader::from_reader(bytes)
+        .deserialize()
+        .map(|row| {
+            row.map_err(|e| RemediationError::Input {
+                location: location.to_string(),
+                message: format!("not a report of this tool: {e}"),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_is_named_like_the_writer_names_it() {
+        assert_eq!(manifest_name("report.csv"), "report.manifest.json");
+        assert_eq!(
+            manifest_name("credential-report-20261122T000000Z.csv"),
+            "credential-report-20261122T000000Z.manifest.json"
+        );
+    }
+}
