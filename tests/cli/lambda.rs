@@ -3,7 +3,7 @@
 //! CloudTrail Lake; invoked with the SSM runbook's payload and with the schedule's input.
 //! Every AWS operation it makes is recorded and checked against the Terraform policy.
 
-use crate::emulators::{calls, lake, lake_calls, moto_with_buckets};
+use crate::emulators::{calls, lake, lake_calls, moto_with_buckets, run_against};
 use crate::util::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -108,14 +108,50 @@ fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body
     stream.write_all(text.as_bytes()).unwrap();
 }
 
-/// Every IAM action named in the function's policy document in terraform/iam.tf.
-fn policy_actions() -> BTreeSet<String> {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform/iam.tf"))
-            .unwrap();
+/// Runs `bootstrap` under a local Runtime API with `env` (besides the Lambda's own variables
+/// and test credentials) for `events`; returns the answers and everything it logged.
+fn invoke_bootstrap(
+    env: &[(&str, String)],
+    events: Vec<Value>,
+) -> (Vec<Result<Value, Value>>, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || runtime_api(listener, events));
+    let mut lambda = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "idc-credential-report")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/idc-credential-report",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (answers, pending_poll) = server.join().unwrap();
+    lambda.kill().unwrap();
+    drop(pending_poll);
+    let output = lambda.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (answers, logs)
+}
+
+/// Every IAM action named in the policy document `name` in the Terraform file `file`.
+fn policy_actions(file: &str, name: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
     let start = text
-        .find("data \"aws_iam_policy_document\" \"lambda\" {")
-        .expect("the function's policy document");
+        .find(&format!("data \"aws_iam_policy_document\" \"{name}\" {{"))
+        .unwrap_or_else(|| panic!("the policy document {name} in {file}"));
     let end = start + text[start..].find("\n}\n").unwrap();
     let block = &text[start..end];
     let mut actions = BTreeSet::new();
@@ -137,22 +173,28 @@ fn policy_actions() -> BTreeSet<String> {
 
 /// IAM actions the run needed, from the emulators' logs. A copy needs read on the source too.
 fn observed_actions(dir: &Path) -> BTreeSet<String> {
-    let mut actions = BTreeSet::new();
-    for (action, _) in calls(dir) {
-        match action.as_str() {
-            "s3:CopyObject" => {
-                actions.extend(["s3:GetObject".to_owned(), "s3:PutObject".to_owned()])
-            }
-            _ => {
-                actions.insert(action);
-            }
-        }
-    }
+    let mut actions = iam_actions(&calls(dir));
     actions.extend(
         lake_calls(dir)
             .into_iter()
             .map(|(op, _)| format!("cloudtrail:{op}")),
     );
+    actions
+}
+
+/// The IAM actions behind the calls the directory emulator logged.
+fn iam_actions(calls: &[(String, u64)]) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for (action, _) in calls {
+        match action.as_str() {
+            "s3:CopyObject" => {
+                actions.extend(["s3:GetObject".to_owned(), "s3:PutObject".to_owned()])
+            }
+            _ => {
+                actions.insert(action.clone());
+            }
+        }
+    }
     actions
 }
 
@@ -209,45 +251,21 @@ fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_priv
         &[BUCKET],
     );
     let evidence = lake(&example().join("logs"), STORE, None, s.dir.path());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let api = listener.local_addr().unwrap().to_string();
     let events = vec![
         json!({"lookback_days": 90, "as_of": AS_OF}),
         json!({"source": "schedule"}),
     ];
-    let server = std::thread::spawn(move || runtime_api(listener, events));
-    let mut lambda = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "idc-credential-report")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/idc-credential-report",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_ENDPOINT_URL", directory.endpoint())
-        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", evidence.endpoint())
-        .env("IDC_REPORT_BUCKET", BUCKET)
-        .env("IDC_REPORT_PREFIX", "idc")
-        .env("IDC_EVIDENCE_SOURCE", "cloudtrail-lake")
-        .env("IDC_EVENT_DATA_STORE", STORE)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (answers, pending_poll) = server.join().unwrap();
-    lambda.kill().unwrap();
-    drop(pending_poll);
-    let output = lambda.wait_with_output().unwrap();
-    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-
+    let (answers, logs) = invoke_bootstrap(
+        &[
+            ("AWS_ENDPOINT_URL", directory.endpoint()),
+            ("AWS_ENDPOINT_URL_CLOUDTRAIL", evidence.endpoint()),
+            ("IDC_REPORT_BUCKET", BUCKET.into()),
+            ("IDC_REPORT_PREFIX", "idc".into()),
+            ("IDC_EVIDENCE_SOURCE", "cloudtrail-lake".into()),
+            ("IDC_EVENT_DATA_STORE", STORE.into()),
+        ],
+        events,
+    );
     assert_eq!(answers.len(), 2, "two answers; logs:\n{logs}");
     let runbook = answers[0]
         .clone()
@@ -280,20 +298,153 @@ fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_priv
         "an e-mail address was logged"
     );
 
-    let policy = policy_actions();
-    let observed = observed_actions(s.dir.path());
+    assert_least_privilege(
+        &observed_actions(s.dir.path()),
+        "terraform/iam.tf",
+        "lambda",
+        &CONDITIONAL,
+    );
+}
+
+/// Every observed action is allowed by the policy, and every allowed one was observed or is
+/// listed in `conditional` with the reason it was not needed here.
+fn assert_least_privilege(
+    observed: &BTreeSet<String>,
+    file: &str,
+    policy_name: &str,
+    conditional: &[(&str, &str)],
+) {
+    let policy = policy_actions(file, policy_name);
     let not_allowed: Vec<_> = observed.difference(&policy).collect();
     assert!(
         not_allowed.is_empty(),
-        "called but not allowed by terraform/iam.tf: {not_allowed:?}"
+        "called but not allowed by {file} ({policy_name}): {not_allowed:?}"
     );
-    let conditional: BTreeSet<&str> = CONDITIONAL.iter().map(|(a, _)| *a).collect();
+    let conditional: BTreeSet<&str> = conditional.iter().map(|(a, _)| *a).collect();
     let unused: Vec<_> = policy
         .iter()
         .filter(|a| !observed.contains(*a) && !conditional.contains(a.as_str()))
         .collect();
     assert!(
         unused.is_empty(),
-        "allowed by terraform/iam.tf but never called (and not listed as conditional): {unused:?}"
+        "allowed by {file} ({policy_name}) but never called (and not listed as conditional): {unused:?}"
+    );
+}
+
+/// Actions in the remediation policy that this run does not call, and why that is right.
+const REMEDIATION_CONDITIONAL: [(&str, &str); 4] = [
+    ("kms:Decrypt", "only with a KMS key"),
+    ("kms:GenerateDataKey", "only with a KMS key"),
+    (
+        "logs:CreateLogStream",
+        "called by the Lambda service, not the code",
+    ),
+    (
+        "logs:PutLogEvents",
+        "called by the Lambda service, not the code",
+    ),
+];
+
+#[test]
+fn the_remediation_function_applies_only_the_approved_plan_with_least_privilege() {
+    let s = crate::removal::reported();
+    let directory = moto_with_buckets(&s.snapshot(), None, s.dir.path(), &[BUCKET]);
+    let plan_uri = format!("s3://{BUCKET}/idc/remediation/plans/review-2026-11.json");
+    let out = run_against(
+        &directory.endpoint(),
+        &args(&[
+            "plan-removal",
+            "--report",
+            &s.report().display().to_string(),
+            "--include-users",
+            "--accept-warnings",
+            "stale_report",
+            "--output",
+            &plan_uri,
+        ]),
+    );
+    assert_success(&out);
+    let message = stderr(&out);
+    let sha256 = message
+        .split("(SHA-256 ")
+        .nth(1)
+        .and_then(|rest| rest.get(..64))
+        .unwrap_or_else(|| panic!("no SHA-256 in: {message}"))
+        .to_owned();
+    let before = calls(s.dir.path()).len();
+
+    // What the runbook sends: summarize, (approval), apply with the summarized hash.
+    let apply = |sha: &str| {
+        json!({"action": "apply", "plan_s3_uri": plan_uri, "plan_sha256": sha,
+               "approved_by": "arn:aws:iam::910178986558:role/SecurityReviewer"})
+    };
+    let events = vec![
+        json!({"action": "summarize", "plan_s3_uri": plan_uri}),
+        json!({"action": "summarize", "plan_s3_uri": format!("s3://{BUCKET}/idc/latest/credential-report.manifest.json")}),
+        apply(&"0".repeat(64)),
+        apply(&sha256),
+    ];
+    let (answers, logs) = invoke_bootstrap(
+        &[
+            ("AWS_ENDPOINT_URL", directory.endpoint()),
+            ("IDC_FUNCTION", "remediation".into()),
+            (
+                "IDC_INSTANCE_ARN",
+                "arn:aws:sso:::instance/ssoins-1111111111111111".into(),
+            ),
+            ("IDC_IDENTITY_STORE_ID", crate::util::STORE.into()),
+            ("IDC_REPORT_BUCKET", BUCKET.into()),
+            ("IDC_REPORT_PREFIX", "idc".into()),
+            ("IDC_ALLOW_USER_DELETION", "true".into()),
+        ],
+        events,
+    );
+    assert_eq!(answers.len(), 4, "four answers; logs:\n{logs}");
+    let summary = answers[0].clone().unwrap_or_else(|e| panic!("{e}\n{logs}"));
+    assert_eq!(summary["plan_sha256"], sha256.as_str());
+    assert_eq!(
+        (summary["assignments"].as_u64(), summary["users"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let outside = answers[1]
+        .clone()
+        .expect_err("a plan outside the plans prefix");
+    assert!(
+        outside.to_string().contains("is not a plan under"),
+        "{outside}"
+    );
+    let unapproved = answers[2]
+        .clone()
+        .expect_err("a plan other than the approved one");
+    assert!(
+        unapproved.to_string().contains("changed after approval"),
+        "{unapproved}"
+    );
+    let applied = answers[3].clone().unwrap_or_else(|e| panic!("{e}\n{logs}"));
+    assert_eq!(
+        (
+            applied["deleted_assignments"].as_u64(),
+            applied["deleted_users"].as_u64(),
+            applied["failed"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0))
+    );
+    assert!(applied["audit_log_s3_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!(
+            "s3://{BUCKET}/idc/remediation/audit/review-2026-11-"
+        )));
+    assert!(
+        !logs.contains("@example.com"),
+        "an e-mail address was logged"
+    );
+
+    let observed = iam_actions(&calls(s.dir.path())[before..]);
+    assert_least_privilege(
+        &observed,
+        "terraform/remediation.tf",
+        "remediation",
+        &REMEDIATION_CONDITIONAL,
     );
 }

@@ -12,7 +12,7 @@ const DEV: &str = "222222222222";
 
 /// alice uses prod/Admin; bob's prod/ReadOnly and the Ops group's dev/ReadOnly go unused;
 /// carol (created 52 days before the report) has not used dev/Admin yet.
-fn organization_in_use() -> Value {
+pub fn organization_in_use() -> Value {
     organization(vec![
         assign(PROD, PS_ADMIN, "USER", "u-alice"),
         assign(PROD, PS_READ, "USER", "u-bob"),
@@ -22,7 +22,7 @@ fn organization_in_use() -> Value {
 }
 
 /// A scratch with the report of [`organization_in_use`] in `out/`.
-fn reported() -> Scratch {
+pub fn reported() -> Scratch {
     let s = Scratch::new();
     s.write_snapshot(&organization_in_use());
     s.deliver(&[get_role_credentials(
