@@ -26,6 +26,7 @@ locals {
     IDC_REPORT_PREFIX             = var.report_prefix
     IDC_REPORT_KMS_KEY_ARN        = var.kms_key_arn
     IDC_LOOKBACK_DAYS             = tostring(var.lookback_days)
+    IDC_INACTIVE_DAYS             = tostring(var.inactive_days)
     IDC_INSTANCE_ARN              = var.instance_arn
     IDC_IDENTITY_STORE_ID         = var.identity_store_id
     IDC_ASSIGNMENT_STRATEGY       = var.assignment_strategy

@@ -121,6 +121,17 @@ variable "lookback_days" {
   }
 }
 
+variable "inactive_days" {
+  description = "In the user summary, users not seen for this many days are INACTIVE (IDC_INACTIVE_DAYS; PCI DSS 8.2.6 asks for 90)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.inactive_days >= 1 && var.inactive_days <= 3653 && floor(var.inactive_days) == var.inactive_days
+    error_message = "inactive_days must be a whole number of days from 1 to 3653."
+  }
+}
+
 variable "instance_arn" {
   description = "ARN of the IAM Identity Center instance. Null lets the function find it (sso:ListInstances) and widens the sso and identitystore permissions to any instance of the account."
   type        = string

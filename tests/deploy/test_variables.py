@@ -79,6 +79,7 @@ def test_good_combinations_pass(plan, values):
         ({"bucket_name": "192.168.10.1"}, "bucket_name must follow S3's naming rules"),
         ({"bucket_name": "reports..archive"}, "bucket_name must follow S3's naming rules"),
         ({"lookback_days": 0}, "lookback_days must be a whole number of days from 1 to 3653"),
+        ({"inactive_days": 1.5}, "inactive_days must be a whole number of days from 1 to 3653"),
         ({"lookback_days": 3654}, "lookback_days must be a whole number of days from 1 to 3653"),
         ({"memory_size": 64}, "memory_size must be a whole number of MB from 128 to 10240"),
         ({"memory_size": 10241}, "memory_size must be a whole number of MB from 128 to 10240"),
