@@ -132,3 +132,71 @@ fn manifest_records_how_the_report_was_made() {
     assert_eq!(m["report"]["file"], "report.csv");
     assert!(chrono::DateTime::parse_from_rfc3339(m["generated_at"].as_str().unwrap()).is_ok());
 }
+
+const USERS_HEADER: &str = "user_id,user_name,display_name,email,user_status,created_at,assignments,assignments_used,last_console_use,last_cli_use,last_used,last_portal_sign_in,days_since_last_activity,activity_status";
+
+#[test]
+fn the_user_summary_has_one_row_per_user_and_their_activity() {
+    let s = Scratch::new();
+    let mut org = organization(vec![
+        assign("111111111111", PS_ADMIN, "USER", "u-alice"),
+        assign("111111111111", PS_READ, "GROUP", "g-ops"),
+        assign("222222222222", PS_READ, "USER", "u-carol"),
+    ]);
+    org["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(user("u-dave", "dave", "2024-01-01T00:00:00Z"));
+    s.write_snapshot(&org);
+    s.deliver(&[
+        // alice: CLI use of an account she holds no assignment for still makes her active.
+        get_role_credentials(
+            new_identity("u-alice"),
+            "222222222222",
+            "AdministratorAccess",
+            "2026-11-20T10:00:00Z",
+        ),
+        // bob: a portal sign-in 113 days ago, inside a 180-day window.
+        user_authentication(new_identity("u-bob"), "Success", "2026-08-01T00:00:00Z"),
+    ]);
+    assert_success(&s.generate(&["--lookback-days", "180", "--inactive-days", "90"]));
+    let path = s.path("out/report.users.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.split("\r\n").next().unwrap(), USERS_HEADER);
+    let summary: Vec<String> = read_rows(&path)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}/{} {} {} {}",
+                r["user_name"],
+                r["assignments_used"],
+                r["assignments"],
+                r["last_used"],
+                r["days_since_last_activity"],
+                r["activity_status"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "alice 0/2 2026-11-20T10:00:00Z 1 ACTIVE",
+            "bob 0/1  113 INACTIVE",
+            // carol was created 52 days ago: too new to call inactive.
+            "carol 0/1   NEW",
+            "dave 0/0   NEVER_SEEN",
+        ]
+    );
+    let counts = &s.manifest()["users"];
+    assert_eq!(
+        (
+            counts["users"].as_u64(),
+            counts["active"].as_u64(),
+            counts["inactive"].as_u64(),
+            counts["never_seen"].as_u64(),
+            counts["new"].as_u64(),
+            counts["inactive_days"].as_u64()
+        ),
+        (Some(4), Some(1), Some(1), Some(1), Some(1), Some(90))
+    );
+}

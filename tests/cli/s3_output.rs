@@ -119,6 +119,27 @@ fn the_report_is_archived_by_day_and_copied_to_latest() {
         get(&emulator, "idc/latest/credential-report.manifest.json").body,
         get(&emulator, &format!("{ARCHIVE}.manifest.json")).body
     );
+    // The user summary and the HTML view travel with the report, named in its manifest.
+    for (suffix, content_type, entry) in [
+        (".users.csv", "text/csv; charset=utf-8", "users"),
+        (".html", "text/html; charset=utf-8", "html"),
+    ] {
+        let object = get(&emulator, &format!("{ARCHIVE}{suffix}"));
+        assert_eq!(object.content_type.as_deref(), Some(content_type));
+        let sha: String = sha2::Sha256::digest(&object.body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(manifest[entry]["sha256"], sha, "{suffix}");
+        assert_eq!(
+            manifest[entry]["file"],
+            format!("credential-report-20261122T000000Z{suffix}")
+        );
+        assert_eq!(
+            get(&emulator, &format!("idc/latest/credential-report{suffix}")).body,
+            object.body
+        );
+    }
 }
 
 #[test]
