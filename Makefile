@@ -22,8 +22,17 @@ example:
 	  --as-of 2026-11-22T00:00:00Z \
 	  --output report.csv
 
+## The browser that tests/cli/html.rs drives (through playwright-core, from npm): Debian's own
+## chromium, installed as root on CI's clean machine; nothing to do when it is there.
+CHROMIUM := /usr/bin/chromium
+
 ## Installs what the tests and benchmarks need that cargo does not fetch.
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$@ is missing: install Chromium there (Debian: apt-get install chromium)" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)

@@ -51,16 +51,43 @@ pub enum EvidenceSettings {
 #[error("configuration: {0}")]
 pub struct SettingsError(pub String);
 
+/// Environment variables read through a function (the process environment, or a map in
+/// tests), trimmed; an empty value counts as unset.
+pub struct Env<F>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &str) -> Result<String, SettingsError> {
+        self.get(name)
+            .ok_or_else(|| SettingsError(format!("{name} is not set")))
+    }
+
+    /// A whole number, `default` when unset.
+    pub fn whole_number<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: T,
+    ) -> Result<T, SettingsError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| SettingsError(format!("{name} must be a whole number, not {v:?}"))),
+        }
+    }
+}
+
 impl Settings {
     /// Reads `IDC_*` variables through `var` (the process environment, or a map in tests).
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-        let get = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required =
-            |name: &str| get(name).ok_or_else(|| SettingsError(format!("{name} is not set")));
+        let env = Env(var);
+        let get = |name: &str| env.get(name);
+        let required = |name: &str| env.required(name);
         let bucket = required("IDC_REPORT_BUCKET")?;
         let prefix = get("IDC_REPORT_PREFIX").unwrap_or_default();
         let output = S3Target::parse(
@@ -68,14 +95,8 @@ impl Settings {
             get("IDC_REPORT_KMS_KEY_ARN"),
         )
         .map_err(|e| SettingsError(format!("IDC_REPORT_BUCKET/IDC_REPORT_PREFIX: {e}")))?;
-        let days = |name: &str| match get(name) {
-            None => Ok(90),
-            Some(v) => v.parse().map_err(|_| {
-                SettingsError(format!("{name} must be a whole number of days, not {v:?}"))
-            }),
-        };
-        let lookback_days = days("IDC_LOOKBACK_DAYS")?;
-        let inactive_days = days("IDC_INACTIVE_DAYS")?;
+        let lookback_days = env.whole_number("IDC_LOOKBACK_DAYS", 90)?;
+        let inactive_days = env.whole_number("IDC_INACTIVE_DAYS", 90)?;
         let strategy = match get("IDC_ASSIGNMENT_STRATEGY") {
             None => AssignmentStrategy::Auto,
             Some(v) => v

@@ -4,7 +4,7 @@
 use super::apply::{apply_plan, ApplyOptions};
 use super::{read_plan, write_audit_log, Location, RemediationError};
 use crate::pipeline::AwsSession;
-use crate::service::SettingsError;
+use crate::service::{Env, SettingsError};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -26,22 +26,9 @@ impl RemediationSettings {
     pub fn from_env(
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<RemediationSettings, SettingsError> {
-        let get = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required =
-            |name: &str| get(name).ok_or_else(|| SettingsError(format!("{name} is not set")));
-        let max_deletions = match get("IDC_MAX_DELETIONS") {
-            None => 25,
-            Some(v) => v.parse().map_err(|_| {
-                SettingsError(format!(
-                    "IDC_MAX_DELETIONS must be a whole number, not {v:?}"
-                ))
-            })?,
-        };
-        let allow_user_deletion = match get("IDC_ALLOW_USER_DELETION").as_deref() {
+        let env = Env(var);
+        let max_deletions = env.whole_number("IDC_MAX_DELETIONS", 25)?;
+        let allow_user_deletion = match env.get("IDC_ALLOW_USER_DELETION").as_deref() {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
@@ -51,14 +38,14 @@ impl RemediationSettings {
             }
         };
         Ok(RemediationSettings {
-            instance_arn: required("IDC_INSTANCE_ARN")?,
-            identity_store_id: required("IDC_IDENTITY_STORE_ID")?,
-            bucket: required("IDC_REPORT_BUCKET")?,
-            prefix: match get("IDC_REPORT_PREFIX") {
+            instance_arn: env.required("IDC_INSTANCE_ARN")?,
+            identity_store_id: env.required("IDC_IDENTITY_STORE_ID")?,
+            bucket: env.required("IDC_REPORT_BUCKET")?,
+            prefix: match env.get("IDC_REPORT_PREFIX") {
                 None => String::new(),
                 Some(p) => format!("{}/", p.trim_matches('/')),
             },
-            kms_key_arn: get("IDC_REPORT_KMS_KEY_ARN"),
+            kms_key_arn: env.get("IDC_REPORT_KMS_KEY_ARN"),
             max_deletions,
             allow_user_deletion,
         })

@@ -4,6 +4,7 @@ mod athena;
 mod aws_directory;
 mod bad_input;
 mod emulators;
+mod html;
 mod lake;
 mod lambda;
 mod lookup;

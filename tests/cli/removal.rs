@@ -21,11 +21,17 @@ pub fn organization_in_use() -> Value {
     ])
 }
 
-/// A scratch with the report of [`organization_in_use`] in `out/`.
-pub fn reported() -> Scratch {
+/// A scratch with [`organization_in_use`] and `events` delivered, not yet reported on.
+fn scratch_with(events: &[Value]) -> Scratch {
     let s = Scratch::new();
     s.write_snapshot(&organization_in_use());
-    s.deliver(&[get_role_credentials(
+    s.deliver(events);
+    s
+}
+
+/// A scratch with the report of [`organization_in_use`], where alice used prod/Admin, in `out/`.
+pub fn reported() -> Scratch {
+    let s = scratch_with(&[get_role_credentials(
         new_identity("u-alice"),
         PROD,
         "AdministratorAccess",
@@ -119,9 +125,7 @@ fn users_are_planned_only_when_inactive_and_left_without_access() {
 
 #[test]
 fn a_shorter_unused_period_plans_less_and_a_longer_one_than_the_window_is_refused() {
-    let s = Scratch::new();
-    s.write_snapshot(&organization_in_use());
-    s.deliver(&[get_role_credentials(
+    let s = scratch_with(&[get_role_credentials(
         new_identity("u-bob"),
         PROD,
         "ReadOnlyAccess",
@@ -146,10 +150,8 @@ fn a_shorter_unused_period_plans_less_and_a_longer_one_than_the_window_is_refuse
 
 #[test]
 fn warnings_stop_the_plan_until_each_is_accepted_by_name() {
-    let s = Scratch::new();
-    s.write_snapshot(&organization_in_use());
     // Console use only: the manifest warns that CLI use may be invisible.
-    s.deliver(&[federate(
+    let s = scratch_with(&[federate(
         new_identity("u-alice"),
         PROD,
         "AdministratorAccess",
@@ -181,9 +183,7 @@ fn warnings_stop_the_plan_until_each_is_accepted_by_name() {
 
 #[test]
 fn skipped_log_files_stop_the_plan() {
-    let s = Scratch::new();
-    s.write_snapshot(&organization_in_use());
-    s.deliver(&[get_role_credentials(
+    let s = scratch_with(&[get_role_credentials(
         new_identity("u-alice"),
         PROD,
         "AdministratorAccess",
