@@ -4,6 +4,7 @@
 use super::plan::{Plan, PlannedAssignment, PlannedUser, PLAN_FORMAT};
 use super::RemediationError;
 use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
+use crate::directory::aws::member_user_ids;
 use aws_config::SdkConfig;
 use aws_sdk_identitystore::types::MemberId;
 use aws_sdk_ssoadmin::types::{
@@ -332,7 +333,12 @@ impl Remover {
             return Ok(Some("the assignment no longer exists".into()));
         }
         if a.principal_type == "GROUP" {
-            let members = self.group_members(&a.principal_id, calls).await?;
+            let members = match self.group_members(&a.principal_id, calls).await {
+                Err(error) if is_not_found(&error) => {
+                    return Ok(Some("the group no longer exists".into()))
+                }
+                other => other?,
+            };
             let planned: HashSet<&str> = a.member_user_ids.iter().map(String::as_str).collect();
             let joined = members
                 .iter()
@@ -402,15 +408,7 @@ impl Remover {
                         .send()
                 })
                 .await?;
-            let ids: Vec<String> = out
-                .group_memberships
-                .into_iter()
-                .filter_map(|m| match m.member_id {
-                    Some(MemberId::UserId(id)) => Some(id),
-                    _ => None,
-                })
-                .collect();
-            Ok((ids, out.next_token))
+            Ok((member_user_ids(out.group_memberships), out.next_token))
         })
         .await;
         record(calls, action, group_id, listed)

@@ -231,6 +231,16 @@ fn audit(s: &Scratch) -> Value {
     read_json(&s.path("audit.json"))
 }
 
+/// The IAM actions of the calls an audit log item records, in order.
+fn call_actions(item: &Value) -> Vec<&str> {
+    item["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect()
+}
+
 fn sso_calls(dir: &Path, action: &str) -> usize {
     calls(dir).iter().filter(|(a, _)| a == action).count()
 }
@@ -310,12 +320,7 @@ fn applying_deletes_exactly_the_plan_and_records_every_call() {
     assert_eq!(log["approved_by"], "reviewer@example.org");
     let first = &log["items"][0];
     assert_eq!(first["outcome"], "deleted");
-    let actions: Vec<&str> = first["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["action"].as_str().unwrap())
-        .collect();
+    let actions = call_actions(first);
     // The emulator answers IN_PROGRESS first (as AWS does): the deletion is polled to its end.
     assert_eq!(
         actions,
@@ -434,12 +439,7 @@ fn users_are_deleted_only_when_allowed_and_left_without_access() {
         (Some(2), Some(1))
     );
     let user = &log["items"][2];
-    let actions: Vec<&str> = user["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["action"].as_str().unwrap())
-        .collect();
+    let actions = call_actions(user);
     assert_eq!(
         actions,
         [

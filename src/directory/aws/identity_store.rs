@@ -98,6 +98,19 @@ async fn groups(ctx: &Context, store_id: &str) -> Result<Vec<Group>, AwsError> {
     Ok(groups)
 }
 
+/// The user ids among a page of group memberships.
+pub fn member_user_ids(
+    memberships: Vec<aws_sdk_identitystore::types::GroupMembership>,
+) -> Vec<String> {
+    memberships
+        .into_iter()
+        .filter_map(|m| match m.member_id {
+            Some(MemberId::UserId(id)) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
 async fn members(ctx: &Context, store_id: &str, group_id: &str) -> Result<Vec<String>, AwsError> {
     let client = &ctx.clients.identity_store;
     let mut ids = paginate(
@@ -121,15 +134,7 @@ async fn members(ctx: &Context, store_id: &str, group_id: &str) -> Result<Vec<St
                     },
                 )
                 .await?;
-            let ids = out
-                .group_memberships
-                .into_iter()
-                .filter_map(|m| match m.member_id {
-                    Some(MemberId::UserId(id)) => Some(id),
-                    _ => None,
-                })
-                .collect();
-            Ok((ids, out.next_token))
+            Ok((member_user_ids(out.group_memberships), out.next_token))
         },
     )
     .await?;

@@ -10,6 +10,7 @@
 mod accounts;
 mod assignments;
 mod identity_store;
+pub use identity_store::member_user_ids;
 mod permission_sets;
 
 pub use assignments::AssignmentStrategy;
