@@ -103,9 +103,22 @@ pub async fn read_report(
     let users_location = location.sibling(&manifest.users.file);
     let users_bytes = users_location.read(session).await?;
     check_sha256(&users_location, &users_bytes, &manifest.users.sha256)?;
+    let mut rows: Vec<ReportRow> = parse_csv(location, &report_bytes)?;
+    for row in &mut rows {
+        for name in [
+            &mut row.account_name,
+            &mut row.permission_set_name,
+            &mut row.group_name,
+            &mut row.user_name,
+        ] {
+            unquote(name);
+        }
+    }
+    let mut users: Vec<UserRow> = parse_csv(&users_location, &users_bytes)?;
+    users.iter_mut().for_each(|u| unquote(&mut u.user_name));
     Ok(ReportInput {
-        rows: parse_csv(location, &report_bytes)?,
-        users: parse_csv(&users_location, &users_bytes)?,
+        rows,
+        users,
         location: location.clone(),
         manifest_sha256: sha256_hex(&manifest_bytes),
         manifest,
@@ -117,6 +130,19 @@ fn manifest_name(report_name: &str) -> String {
     crate::output::manifest_path_for(std::path::Path::new(report_name))
         .to_string_lossy()
         .into_owned()
+}
+
+/// Undoes the report's spreadsheet safety (`'=x` was `=x`), so that names compare equal to the
+/// live directory's: a permission set may well be named `=Admin`.
+fn unquote(cell: &mut String) {
+    let quoted = cell.starts_with('\'')
+        && matches!(
+            cell[1..].as_bytes().first(),
+            Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+        );
+    if quoted {
+        cell.remove(0);
+    }
 }
 
 fn check_sha256(location: &Location, bytes: &[u8], expected: &str) -> Result<(), RemediationError> {
@@ -147,6 +173,21 @@ fn parse_csv<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_quotes_are_undone() {
+        for (cell, name) in [
+            ("'=Admin", "=Admin"),
+            ("'-bob", "-bob"),
+            ("'quoted", "'quoted"),
+            ("alice", "alice"),
+            ("", ""),
+        ] {
+            let mut cell = cell.to_owned();
+            unquote(&mut cell);
+            assert_eq!(cell, name);
+        }
+    }
 
     #[test]
     fn the_manifest_is_named_like_the_writer_names_it() {

@@ -23,22 +23,30 @@ pub fn organization_in_use() -> Value {
 
 /// A scratch with [`organization_in_use`] and `events` delivered, not yet reported on.
 fn scratch_with(events: &[Value]) -> Scratch {
+    scratch_with_organization(&organization_in_use(), events)
+}
+
+fn scratch_with_organization(organization: &Value, events: &[Value]) -> Scratch {
     let s = Scratch::new();
-    s.write_snapshot(&organization_in_use());
+    s.write_snapshot(organization);
     s.deliver(events);
     s
 }
 
 /// A scratch with the report of [`organization_in_use`], where alice used prod/Admin, in `out/`.
 pub fn reported() -> Scratch {
-    let s = scratch_with(&[get_role_credentials(
+    let s = scratch_with(&[alice_uses_prod_admin()]);
+    assert_success(&s.generate(&[]));
+    s
+}
+
+fn alice_uses_prod_admin() -> Value {
+    get_role_credentials(
         new_identity("u-alice"),
         PROD,
         "AdministratorAccess",
         "2026-11-20T10:00:00Z",
-    )]);
-    assert_success(&s.generate(&[]));
-    s
+    )
 }
 
 fn plan_path(s: &Scratch) -> String {
@@ -183,12 +191,7 @@ fn warnings_stop_the_plan_until_each_is_accepted_by_name() {
 
 #[test]
 fn skipped_log_files_stop_the_plan() {
-    let s = scratch_with(&[get_role_credentials(
-        new_identity("u-alice"),
-        PROD,
-        "AdministratorAccess",
-        "2026-11-20T10:00:00Z",
-    )]);
+    let s = scratch_with(&[alice_uses_prod_admin()]);
     s.write_raw_log(
         "AWSLogs/999999999999/CloudTrail/us-east-1/2026/11/21/broken.json.gz",
         b"not gzip",
@@ -462,4 +465,26 @@ fn users_are_deleted_only_when_allowed_and_left_without_access() {
         .map(|u| u["user_name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["alice", "carol"]);
+}
+
+#[test]
+fn names_the_spreadsheet_quoted_still_match_the_live_directory() {
+    // "=bob" is written as "'=bob" in the CSVs; the re-check must compare the real name.
+    let mut organization = organization_in_use();
+    organization["users"][1]["user_name"] = json!("=bob");
+    let s = scratch_with_organization(&organization, &[alice_uses_prod_admin()]);
+    assert_success(&s.generate(&[]));
+    assert!(std::fs::read_to_string(s.report())
+        .unwrap()
+        .contains(",'=bob,"));
+    let plan = planned(&s, &["--include-users"]);
+    assert_eq!(plan["users"][0]["user_name"], "=bob");
+    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    let out = apply(
+        &emulator.endpoint(),
+        &s,
+        &["--yes", "--allow-user-deletion"],
+    );
+    assert_success(&out);
+    assert_eq!(audit(&s)["deleted_users"], 1, "{}", stderr(&out));
 }
