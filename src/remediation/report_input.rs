@@ -135,11 +135,10 @@ fn manifest_name(report_name: &str) -> String {
 /// Undoes the report's spreadsheet safety (`'=x` was `=x`), so that names compare equal to the
 /// live directory's: a permission set may well be named `=Admin`.
 fn unquote(cell: &mut String) {
-    let quoted = cell.starts_with('\'')
-        && matches!(
-            cell[1..].as_bytes().first(),
-            Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-        );
+    let quoted = matches!(
+        cell.as_bytes(),
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..]
+    );
     if quoted {
         cell.remove(0);
     }
