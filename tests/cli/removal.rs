@@ -1,7 +1,7 @@
 //! `plan-removal` and `apply-removal`: what is planned and why, every refusal, the re-check
 //! against the live directory (moto), the cap, the dry run and the audit log.
 
-use crate::emulators::{calls, moto, run_against};
+use crate::emulators::{calls, moto, run_against, Emulator};
 use crate::util::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -230,6 +230,14 @@ fn apply_logging_to(endpoint: &str, s: &Scratch, audit_log: &str, extra: &[&str]
     run_against(endpoint, &args(&parts))
 }
 
+/// The report of [`reported`], a plan from it, and the same directory live in moto.
+fn planned_against_the_directory(plan_flags: &[&str]) -> (Scratch, Emulator) {
+    let s = reported();
+    planned(&s, plan_flags);
+    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    (s, emulator)
+}
+
 fn audit(s: &Scratch) -> Value {
     read_json(&s.path("audit.json"))
 }
@@ -280,9 +288,7 @@ fn live_assignments(endpoint: &str, s: &Scratch) -> Vec<String> {
 
 #[test]
 fn a_dry_run_rechecks_everything_and_deletes_nothing() {
-    let s = reported();
-    planned(&s, &[]);
-    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    let (s, emulator) = planned_against_the_directory(&[]);
     let out = apply(&emulator.endpoint(), &s, &[]);
     assert_success(&out);
     assert!(
@@ -302,9 +308,7 @@ fn a_dry_run_rechecks_everything_and_deletes_nothing() {
 
 #[test]
 fn applying_deletes_exactly_the_plan_and_records_every_call() {
-    let s = reported();
-    planned(&s, &[]);
-    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    let (s, emulator) = planned_against_the_directory(&[]);
     let out = apply(
         &emulator.endpoint(),
         &s,
@@ -380,9 +384,7 @@ fn changes_since_the_plan_are_skipped() {
 
 #[test]
 fn more_deletions_than_the_cap_are_refused_before_any_call() {
-    let s = reported();
-    planned(&s, &[]);
-    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    let (s, emulator) = planned_against_the_directory(&[]);
     let out = apply(&emulator.endpoint(), &s, &["--yes", "--max-deletions", "1"]);
     assert!(!out.status.success());
     assert!(
@@ -398,9 +400,7 @@ fn more_deletions_than_the_cap_are_refused_before_any_call() {
 
 #[test]
 fn a_plan_changed_after_review_is_refused() {
-    let s = reported();
-    planned(&s, &[]);
-    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    let (s, emulator) = planned_against_the_directory(&[]);
     let out = apply(
         &emulator.endpoint(),
         &s,
@@ -417,9 +417,7 @@ fn a_plan_changed_after_review_is_refused() {
 
 #[test]
 fn users_are_deleted_only_when_allowed_and_left_without_access() {
-    let s = reported();
-    planned(&s, &["--include-users"]);
-    let emulator = moto(&s.snapshot(), None, s.dir.path());
+    let (s, emulator) = planned_against_the_directory(&["--include-users"]);
     let out = apply(&emulator.endpoint(), &s, &["--yes"]);
     assert!(!out.status.success());
     assert!(
