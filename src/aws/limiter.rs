@@ -75,7 +75,8 @@ impl RateLimiter {
     }
 
     /// The current pace in requests per second.
-    pub fn rate(&self) -> f64 {
+    #[cfg(test)]
+    fn rate(&self) -> f64 {
         self.pace.lock().expect("limiter lock").rate
     }
 }

@@ -23,8 +23,7 @@ pub fn manifest_path_for(report: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = name.strip_suffix(".csv").unwrap_or(&name);
-    report.with_file_name(format!("{stem}.manifest.json"))
+    report.with_file_name(format!("{}.manifest.json", stem_of(&name)))
 }
 
 /// Writes every artifact beside `report` (the report under its own name, the others as
@@ -151,19 +150,23 @@ pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str)
         artifact(".html", "text/html; charset=utf-8", html),
     ];
     manifest.report.file = artifacts[0].name.clone();
-    manifest.report.sha256 = hex(&Sha256::digest(&artifacts[0].body));
+    manifest.report.sha256 = sha256_hex(&artifacts[0].body);
     manifest.users.file = artifacts[1].name.clone();
-    manifest.users.sha256 = hex(&Sha256::digest(&artifacts[1].body));
+    manifest.users.sha256 = sha256_hex(&artifacts[1].body);
     manifest.html.file = artifacts[2].name.clone();
-    manifest.html.sha256 = hex(&Sha256::digest(&artifacts[2].body));
+    manifest.html.sha256 = sha256_hex(&artifacts[2].body);
     let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
     json.push(b'\n');
     artifacts.push(artifact(".manifest.json", "application/json", json));
     artifacts
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// SHA-256 in lowercase hex, as the manifest and plans record it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ mod report_csv;
 pub mod s3;
 
 pub use files::{
-    manifest_path_for, render_report, write_bytes_file, write_json_file, write_report_files,
-    Artifact, OutputError,
+    manifest_path_for, render_report, sha256_hex, write_bytes_file, write_json_file,
+    write_report_files, Artifact, OutputError,
 };
 pub use html::render_html;
 pub use manifest::{

@@ -86,10 +86,11 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    fn count(&self, kind: &str, outcome: Outcome) -> usize {
+    /// Items of `kind` (any kind when `None`) that ended in `outcome`.
+    fn count(&self, kind: Option<&str>, outcome: Outcome) -> usize {
         self.items
             .iter()
-            .filter(|i| (kind.is_empty() || i.kind == kind) && i.outcome == outcome)
+            .filter(|i| kind.is_none_or(|k| i.kind == k) && i.outcome == outcome)
             .count()
     }
 }
@@ -136,11 +137,11 @@ pub async fn apply_plan(
         failed: 0,
         items,
     };
-    log.deleted_assignments = log.count("assignment", Outcome::Deleted);
-    log.deleted_users = log.count("user", Outcome::Deleted);
-    log.would_delete = log.count("", Outcome::WouldDelete);
-    log.skipped = log.count("", Outcome::Skipped);
-    log.failed = log.count("", Outcome::Failed);
+    log.deleted_assignments = log.count(Some("assignment"), Outcome::Deleted);
+    log.deleted_users = log.count(Some("user"), Outcome::Deleted);
+    log.would_delete = log.count(None, Outcome::WouldDelete);
+    log.skipped = log.count(None, Outcome::Skipped);
+    log.failed = log.count(None, Outcome::Failed);
     Ok(log)
 }
 
@@ -237,6 +238,24 @@ fn is_not_found(error: &AwsError) -> bool {
 /// What a re-check found: go ahead, or skip and why.
 type Recheck = Result<Option<String>, AwsError>;
 
+/// An item's outcome from its re-check: deleted (by `delete`, only when the re-check found
+/// nothing and this is no dry run), would be deleted, skipped or failed, and why.
+async fn decide<F: std::future::Future<Output = Result<(), AwsError>>>(
+    checked: Recheck,
+    dry_run: bool,
+    delete: impl FnOnce() -> F,
+) -> (Outcome, Option<String>) {
+    match checked {
+        Err(error) => (Outcome::Failed, Some(format!("re-check failed: {error}"))),
+        Ok(Some(why)) => (Outcome::Skipped, Some(why)),
+        Ok(None) if dry_run => (Outcome::WouldDelete, None),
+        Ok(None) => match delete().await {
+            Ok(()) => (Outcome::Deleted, None),
+            Err(error) => (Outcome::Failed, Some(error.to_string())),
+        },
+    }
+}
+
 struct Remover {
     sso: aws_sdk_ssoadmin::Client,
     ids: aws_sdk_identitystore::Client,
@@ -264,15 +283,10 @@ impl Remover {
     async fn remove_assignment(&self, a: &PlannedAssignment, options: &ApplyOptions) -> AuditItem {
         let mut calls = Vec::new();
         let checked = self.recheck_assignment(a, &mut calls).await;
-        let (outcome, reason) = match checked {
-            Err(error) => (Outcome::Failed, Some(format!("re-check failed: {error}"))),
-            Ok(Some(why)) => (Outcome::Skipped, Some(why)),
-            Ok(None) if options.dry_run => (Outcome::WouldDelete, None),
-            Ok(None) => match self.delete_assignment(a, options, &mut calls).await {
-                Ok(()) => (Outcome::Deleted, None),
-                Err(error) => (Outcome::Failed, Some(error.to_string())),
-            },
-        };
+        let (outcome, reason) = decide(checked, options.dry_run, || {
+            self.delete_assignment(a, options, &mut calls)
+        })
+        .await;
         AuditItem {
             kind: "assignment",
             target: self.describe_assignment(a),
@@ -484,15 +498,8 @@ impl Remover {
     async fn remove_user(&self, u: &PlannedUser, options: &ApplyOptions) -> AuditItem {
         let mut calls = Vec::new();
         let checked = self.recheck_user(u, &mut calls).await;
-        let (outcome, reason) = match checked {
-            Err(error) => (Outcome::Failed, Some(format!("re-check failed: {error}"))),
-            Ok(Some(why)) => (Outcome::Skipped, Some(why)),
-            Ok(None) if options.dry_run => (Outcome::WouldDelete, None),
-            Ok(None) => match self.delete_user(u, &mut calls).await {
-                Ok(()) => (Outcome::Deleted, None),
-                Err(error) => (Outcome::Failed, Some(error.to_string())),
-            },
-        };
+        let (outcome, reason) =
+            decide(checked, options.dry_run, || self.delete_user(u, &mut calls)).await;
         AuditItem {
             kind: "user",
             target: self.describe_user(u),

@@ -38,7 +38,7 @@ pub async fn read_plan(
         location: location.to_string(),
         message: format!("not a removal plan of this tool: {e}"),
     })?;
-    Ok((plan, report_input::sha256_hex(&bytes)))
+    Ok((plan, crate::output::sha256_hex(&bytes)))
 }
 
 /// Writes the audit log as JSON (never over an existing S3 object).

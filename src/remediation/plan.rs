@@ -1,8 +1,9 @@
 //! The removal plan: which assignments (and, on request, users) the report shows unused for at
 //! least N days, each with the evidence that justifies it. Made from the report's files only.
 
-use super::report_input::{sha256_hex, ManifestWarning, ReportInput, ReportRow, UserRow};
+use super::report_input::{ManifestWarning, ReportInput, ReportRow, UserRow};
 use super::RemediationError;
+use crate::output::sha256_hex;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,10 +2,10 @@
 //! SHA-256 the manifest recorded so that a plan never rests on an edited file.
 
 use super::{Location, RemediationError};
+use crate::output::sha256_hex;
 use crate::pipeline::AwsSession;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize};
-use sha2::{Digest, Sha256};
 
 /// What a plan needs from the manifest.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,13 +73,6 @@ pub struct ReportInput {
     pub manifest_sha256: String,
     pub rows: Vec<ReportRow>,
     pub users: Vec<UserRow>,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Reads the report at `location`, the manifest beside it, and the user summary it names.
