@@ -4,6 +4,7 @@ use crate::aws::{load_sdk_config, AwsError, Caller};
 use crate::directory::aws::{
     read_directory, AssignmentStrategy, DirectoryOptions, DirectoryReadInfo,
 };
+use crate::directory::checkpoint::{read_directory_resumable, ResumeError, ResumeOptions};
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::athena::{read_athena, AthenaError, AthenaOptions};
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
@@ -39,6 +40,15 @@ pub enum Error {
     Athena(#[from] AthenaError),
     #[error(transparent)]
     Lookup(#[from] LookupError),
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+}
+
+impl Error {
+    /// The directory read stopped at its time budget and saved a checkpoint to go on from.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, Error::Resume(ResumeError::Incomplete { .. }))
+    }
 }
 
 /// Where the directory comes from.
@@ -46,6 +56,14 @@ pub enum Error {
 pub enum DirectorySource {
     SnapshotFile(PathBuf),
     Aws(DirectoryOptions),
+    /// Read live, going on from a checkpoint and stopping at a deadline.
+    AwsResumable(DirectoryOptions, ResumeOptions),
+    /// Read live earlier (by another run), kept at `location`.
+    Read {
+        snapshot: Box<Snapshot>,
+        read: DirectoryReadInfo,
+        location: String,
+    },
 }
 
 /// Where the evidence comes from.
@@ -72,6 +90,10 @@ pub trait Progress: Send + Sync {
     fn files_found(&self, _count: u64) {}
     fn file_done(&self) {}
     fn finished(&self) {}
+    /// Something the user should know that is not a warning about the report.
+    fn notice(&self, message: &str) {
+        tracing::warn!(message);
+    }
 }
 
 pub struct NoProgress;
@@ -103,7 +125,8 @@ pub async fn run_in(
     progress: Arc<dyn Progress>,
     session: &AwsSession,
 ) -> Result<Generated, Error> {
-    let (snapshot, directory_info) = load_directory(&request.directory, session).await?;
+    let (snapshot, directory_info) =
+        load_directory(&request.directory, session, progress.as_ref()).await?;
     let evidence = load_evidence(&request.evidence, &request.window, progress, session).await?;
     Ok(assemble(
         &snapshot,
@@ -114,17 +137,38 @@ pub async fn run_in(
     ))
 }
 
-/// Reads the live directory, for the `snapshot` command.
+/// Reads the live directory, for the `snapshot` command and the Lambda's first step; with
+/// `resume`, from and to a checkpoint (remove it with [`remove_checkpoint`] once the result is
+/// written).
 pub async fn read_live_directory(
+    session: &AwsSession,
     options: &DirectoryOptions,
+    resume: Option<&ResumeOptions>,
+    progress: &dyn Progress,
 ) -> Result<(Snapshot, DirectoryReadInfo), Error> {
-    let session = AwsSession::default();
-    Ok(read_directory(session.config().await, options).await?)
+    let config = session.config().await;
+    match resume {
+        None => Ok(read_directory(config, options).await?),
+        Some(resume) => {
+            let notice = |message: &str| progress.notice(message);
+            Ok(read_directory_resumable(config, options, resume, &notice).await?)
+        }
+    }
+}
+
+/// Removes a finished read's checkpoint.
+pub async fn remove_checkpoint(session: &AwsSession, resume: &ResumeOptions) -> Result<(), Error> {
+    resume
+        .location
+        .remove(session.config().await)
+        .await
+        .map_err(|e| Error::Resume(e.into()))
 }
 
 async fn load_directory(
     source: &DirectorySource,
     session: &AwsSession,
+    progress: &dyn Progress,
 ) -> Result<(Snapshot, DirectoryInfo), Error> {
     match source {
         DirectorySource::SnapshotFile(path) => {
@@ -141,6 +185,20 @@ async fn load_directory(
             let (snapshot, read) = read_directory(session.config().await, options).await?;
             let info = directory_info(&snapshot, "aws", &snapshot.instance_arn, Some(read));
             Ok((snapshot, info))
+        }
+        DirectorySource::AwsResumable(options, resume) => {
+            let (snapshot, read) =
+                read_live_directory(session, options, Some(resume), progress).await?;
+            let info = directory_info(&snapshot, "aws", &snapshot.instance_arn, Some(read));
+            Ok((snapshot, info))
+        }
+        DirectorySource::Read {
+            snapshot,
+            read,
+            location,
+        } => {
+            let info = directory_info(snapshot, "aws", location, Some(read.clone()));
+            Ok((*snapshot.clone(), info))
         }
     }
 }

@@ -66,6 +66,25 @@ resource "aws_s3_bucket_lifecycle_configuration" "reports" {
     }
   }
 
+  # Checkpoints of reads that never finished (a finished run removes its own), and the
+  # versions their removal leaves in this versioned bucket.
+  rule {
+    id     = "expire-abandoned-checkpoints"
+    status = "Enabled"
+    filter {
+      prefix = local.state_key_prefix
+    }
+    expiration {
+      days = var.checkpoint_retention_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = var.checkpoint_retention_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.reports]
 }
 
@@ -127,7 +146,20 @@ data "aws_iam_policy_document" "required_bucket_policy" {
   }
 
   dynamic "statement" {
-    for_each = var.create_ssm_document ? [1] : []
+    for_each = local.step_functions ? [1] : []
+    content {
+      sid       = "CredentialReportReadCheckpoints"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.bucket_arn}/${local.state_key_prefix}*"]
+      principals {
+        type        = "AWS"
+        identifiers = [aws_iam_role.lambda.arn]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.lambda_runbook ? [1] : []
     content {
       sid       = "CredentialReportOnDemandManifestRead"
       actions   = ["s3:GetObject"]
@@ -140,7 +172,7 @@ data "aws_iam_policy_document" "required_bucket_policy" {
   }
 
   dynamic "statement" {
-    for_each = var.create_ssm_document ? [1] : []
+    for_each = local.lambda_runbook ? [1] : []
     content {
       sid       = "CredentialReportOnDemandManifestList"
       actions   = ["s3:ListBucket"] # turns a missing manifest into 404 instead of 403
@@ -199,7 +231,7 @@ data "aws_iam_policy_document" "required_kms_key_policy" {
   }
 
   dynamic "statement" {
-    for_each = var.create_ssm_document ? [1] : []
+    for_each = local.lambda_runbook ? [1] : []
     content {
       sid       = "CredentialReportOnDemandDecrypt"
       actions   = ["kms:Decrypt"]

@@ -247,6 +247,16 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   dynamic "statement" {
+    for_each = local.step_functions ? [1] : []
+    content {
+      sid = "KeepReadCheckpoints"
+      # A read that spans invocations saves, reloads and finally removes its checkpoint.
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.bucket_arn}/${local.state_key_prefix}*"]
+    }
+  }
+
+  dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [1]
     content {
       sid       = "UseReportKey"

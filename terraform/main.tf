@@ -17,6 +17,9 @@ locals {
   latest_key_prefix   = "${local.key_prefix}latest/"
   latest_report_key   = "${local.latest_key_prefix}credential-report.csv"
   latest_manifest_key = "${local.latest_key_prefix}credential-report.manifest.json"
+  # Checkpoints of a directory read that spans invocations (step-functions), one folder a run:
+  # state/RUN_ID/. The function derives it from IDC_REPORT_BUCKET and IDC_REPORT_PREFIX.
+  state_key_prefix = "${local.key_prefix}state/"
 
   bucket_account_id = coalesce(var.bucket_account_id, local.account_id)
   bucket_arn        = "arn:${local.partition}:s3:::${var.bucket_name}"

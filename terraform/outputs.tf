@@ -14,8 +14,28 @@ output "role_arn" {
 }
 
 output "scheduler_role_arn" {
-  description = "ARN of the role EventBridge Scheduler uses to invoke the function."
+  description = "ARN of the role EventBridge Scheduler uses to start the state machine (step-functions) or invoke the function (lambda)."
   value       = aws_iam_role.scheduler.arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the state machine of the weekly run (start an execution with {} or {\"lookback_days\": N, \"as_of\": \"RFC 3339\"}); null with orchestration = \"lambda\"."
+  value       = local.step_functions ? aws_sfn_state_machine.weekly[0].arn : null
+}
+
+output "state_machine_name" {
+  description = "Name of the state machine; null with orchestration = \"lambda\"."
+  value       = local.step_functions ? aws_sfn_state_machine.weekly[0].name : null
+}
+
+output "state_machine_log_group_name" {
+  description = "CloudWatch Logs group of the state machine's executions; null with orchestration = \"lambda\"."
+  value       = local.step_functions ? aws_cloudwatch_log_group.state_machine[0].name : null
+}
+
+output "checkpoint_location" {
+  description = "Prefix of the directory read's checkpoints (state/RUN_ID/), kept while a step-functions run reads; an existing bucket's owner should expire objects there after a few days."
+  value       = "s3://${var.bucket_name}/${local.state_key_prefix}"
 }
 
 output "automation_role_arn" {
@@ -29,7 +49,7 @@ output "ssm_document_name" {
 }
 
 output "schedule_arn" {
-  description = "ARN of the EventBridge Scheduler schedule."
+  description = "ARN of the EventBridge Scheduler schedule (it starts the state machine, or invokes the function with orchestration = \"lambda\")."
   value       = aws_scheduler_schedule.this.arn
 }
 

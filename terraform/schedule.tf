@@ -1,6 +1,8 @@
-# The weekly run: EventBridge Scheduler invokes the function asynchronously with a fixed input.
-# Failures to deliver are retried by the scheduler and then sent to the dead-letter queue;
-# failures of the run itself are retried by Lambda (async_retry_attempts) and then sent there too.
+# The weekly run: EventBridge Scheduler starts it with a fixed input. With orchestration =
+# "step-functions" it starts an execution of the state machine (state_machine.tf); with
+# "lambda" it invokes the function asynchronously, and failures of the run itself are retried
+# by Lambda (async_retry_attempts) and then sent to the dead-letter queue. Either way,
+# deliveries that fail are retried by the scheduler and then sent to the dead-letter queue.
 
 locals {
   schedule_group = "default"
@@ -32,16 +34,27 @@ data "aws_iam_policy_document" "scheduler_assume" {
 
 resource "aws_iam_role" "scheduler" {
   name               = "${var.name}-scheduler"
-  description        = "Lets EventBridge Scheduler start the weekly credential report."
+  description        = "Lets EventBridge Scheduler start the weekly credential report (the state machine or the function)."
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
   tags               = var.tags
 }
 
 data "aws_iam_policy_document" "scheduler" {
-  statement {
-    sid       = "InvokeReportFunction"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.this.arn]
+  dynamic "statement" {
+    for_each = local.step_functions ? [1] : []
+    content {
+      sid       = "StartWeeklyRun"
+      actions   = ["states:StartExecution"]
+      resources = [aws_sfn_state_machine.weekly[0].arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = local.step_functions ? [] : [1]
+    content {
+      sid       = "InvokeReportFunction"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [aws_lambda_function.this.arn]
+    }
   }
   statement {
     sid       = "SendUndeliveredRuns"
@@ -57,7 +70,7 @@ resource "aws_iam_role_policy" "scheduler" {
 }
 
 resource "aws_scheduler_schedule" "this" {
-  #checkov:skip=CKV_AWS_297:The schedule's only data is the fixed input {"source":"schedule"}; a customer managed key would add key-policy setup for nothing secret.
+  #checkov:skip=CKV_AWS_297:The schedule's only data is its fixed input ({} or {"source":"schedule"}); a customer managed key would add key-policy setup for nothing secret.
   name                         = var.name
   group_name                   = local.schedule_group
   description                  = "Weekly IAM Identity Center credential report"
@@ -70,10 +83,11 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = aws_lambda_function.this.arn
+    arn      = local.step_functions ? aws_sfn_state_machine.weekly[0].arn : aws_lambda_function.this.arn
     role_arn = aws_iam_role.scheduler.arn
-    # The function tells a scheduled run from an on-demand one by this input.
-    input = jsonencode({ source = "schedule" })
+    # The function tells a scheduled run from an on-demand one by its input; an execution of
+    # the state machine takes the defaults (lookback_days of the function, as_of its start).
+    input = local.step_functions ? jsonencode({}) : jsonencode({ source = "schedule" })
 
     retry_policy {
       maximum_retry_attempts       = var.schedule_retry_attempts

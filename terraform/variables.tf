@@ -355,6 +355,48 @@ variable "access_log_bucket" {
   }
 }
 
+# --- The weekly run's engine ----------------------------------------------------------------
+
+variable "orchestration" {
+  description = "What runs the weekly report. step-functions: a Step Functions state machine reads the directory over as many invocations of the function as it needs (checkpoints under PREFIX/state/), then makes the report; for organizations whose directory read takes more than about 13 minutes. lambda: the schedule invokes the function once (one run of at most 15 minutes); for small organizations."
+  type        = string
+  default     = "step-functions"
+
+  validation {
+    condition     = contains(["step-functions", "lambda"], var.orchestration)
+    error_message = "orchestration must be step-functions or lambda."
+  }
+}
+
+variable "max_read_iterations" {
+  description = "step-functions: most invocations of the function for one directory read. The run fails (ReadDirectoryIterationCapReached) when the read is still incomplete after them."
+  type        = number
+  default     = 40
+
+  validation {
+    # Each iteration adds about 10 events to the execution's history (Standard: 25,000 at most).
+    condition     = var.max_read_iterations >= 1 && var.max_read_iterations <= 1000 && floor(var.max_read_iterations) == var.max_read_iterations
+    error_message = "max_read_iterations must be a whole number from 1 to 1000."
+  }
+}
+
+variable "checkpoint_retention_days" {
+  description = "Created bucket: days after which a checkpoint under PREFIX/state/ expires. A finished run removes its own; this removes those of runs that failed or were stopped."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.checkpoint_retention_days >= 1 && var.checkpoint_retention_days <= 90 && floor(var.checkpoint_retention_days) == var.checkpoint_retention_days
+    error_message = "checkpoint_retention_days must be a whole number of days from 1 to 90."
+  }
+}
+
+variable "state_machine_tracing" {
+  description = "step-functions: true turns on AWS X-Ray tracing of the state machine (and gives its role the X-Ray write actions, which IAM accepts only on \"*\")."
+  type        = bool
+  default     = false
+}
+
 # --- Schedule -------------------------------------------------------------------------------
 
 variable "schedule_enabled" {

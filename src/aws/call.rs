@@ -7,6 +7,7 @@ use aws_sdk_ssoadmin::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use rand::Rng;
 use serde::Serialize;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,7 @@ impl RetryPolicy {
 }
 
 /// Calls made per IAM action, for the manifest and the benchmarks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ActionCount {
     pub calls: u64,
     pub throttled: u64,
@@ -208,19 +209,74 @@ where
 pub async fn paginate<T, F, Fut>(
     action: &'static str,
     resource: &str,
+    page: F,
+) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    paginate_from(action, resource, PagesSoFar::default(), &mut NoHooks, page).await
+}
+
+/// A listing's pages already read (by an earlier run) and the cursor to go on from.
+#[derive(Debug)]
+pub struct PagesSoFar<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+impl<T> Default for PagesSoFar<T> {
+    fn default() -> Self {
+        PagesSoFar {
+            items: Vec::new(),
+            next_token: None,
+        }
+    }
+}
+
+/// What a resumable reader does around each page: may it call again, and what to keep.
+pub trait PageHooks<T> {
+    /// Called before each page's request; an error stops the listing there.
+    fn before_page(&mut self) -> Result<(), AwsError>;
+    /// Called with each page read and the cursor after it (`None` on the last page).
+    fn after_page(&mut self, items: &[T], next_token: Option<&str>) -> Result<(), AwsError>;
+}
+
+struct NoHooks;
+
+impl<T> PageHooks<T> for NoHooks {
+    fn before_page(&mut self) -> Result<(), AwsError> {
+        Ok(())
+    }
+    fn after_page(&mut self, _: &[T], _: Option<&str>) -> Result<(), AwsError> {
+        Ok(())
+    }
+}
+
+/// [`paginate`] from `start`, with `hooks` around each page.
+pub async fn paginate_from<T, F, Fut>(
+    action: &'static str,
+    resource: &str,
+    start: PagesSoFar<T>,
+    hooks: &mut dyn PageHooks<T>,
     mut page: F,
 ) -> Result<Vec<T>, AwsError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
 {
-    let mut items = Vec::new();
+    let PagesSoFar {
+        mut items,
+        next_token: mut token,
+    } = start;
     let mut seen = std::collections::HashSet::new();
-    let mut token = None;
     loop {
+        hooks.before_page()?;
         let (mut batch, next) = page(token.take()).await?;
+        let next = next.filter(|t| !t.is_empty());
+        hooks.after_page(&batch, next.as_deref())?;
         items.append(&mut batch);
-        match next.filter(|t| !t.is_empty()) {
+        match next {
             None => return Ok(items),
             Some(next) if !seen.insert(next.clone()) => {
                 return Err(AwsError::PaginationLoop {

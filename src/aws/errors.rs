@@ -35,6 +35,13 @@ pub enum AwsError {
         action: &'static str,
         resource: String,
     },
+    /// The reader's time budget ran out before this call: not a failure, a reason to stop
+    /// and save what was read.
+    #[error("the time budget ran out before {action} on {resource}")]
+    OutOfTime {
+        action: &'static str,
+        resource: String,
+    },
     #[error("{0}")]
     Other(String),
 }

@@ -11,7 +11,9 @@ mod errors;
 mod limiter;
 mod poll;
 
-pub use call::{paginate, ActionCount, CallStats, Caller, RetryPolicy};
+pub use call::{
+    paginate, paginate_from, ActionCount, CallStats, Caller, PageHooks, PagesSoFar, RetryPolicy,
+};
 pub use errors::AwsError;
 pub use limiter::RateLimiter;
 pub use poll::PollPacer;

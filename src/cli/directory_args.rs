@@ -3,6 +3,9 @@
 use clap::Args;
 use idc_credential_report::aws::RetryPolicy;
 use idc_credential_report::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
+use idc_credential_report::directory::checkpoint::ResumeOptions;
+use idc_credential_report::output::state::StateLocation;
+use std::time::Duration;
 
 #[derive(Args, Debug, Clone)]
 pub struct DirectoryArgs {
@@ -71,4 +74,65 @@ impl DirectoryArgs {
             },
         })
     }
+}
+
+/// Flags that let a live read outlast one run, shared by `generate` and `snapshot`.
+#[derive(Args, Debug, Clone)]
+pub struct ResumeArgs {
+    /// Keep the read's progress here (a file, or s3://BUCKET/KEY): a run that stops at its
+    /// --time-budget saves it, and the same command run again goes on from it. Removed when the
+    /// read's result is written.
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    pub checkpoint: Option<String>,
+
+    /// Stop reading the directory after this many seconds (between calls), save the
+    /// checkpoint and exit with code 3; needs --checkpoint.
+    #[arg(long, value_name = "SECONDS", requires = "checkpoint", value_parser = clap::value_parser!(u64).range(1..))]
+    pub time_budget: Option<u64>,
+
+    /// Discard a checkpoint whose read started longer ago than this and start over
+    /// (e.g. 24h, 90m, 3600s).
+    #[arg(long, value_name = "AGE", default_value = "24h", value_parser = parse_age)]
+    pub checkpoint_max_age: Duration,
+}
+
+impl ResumeArgs {
+    /// The resume options, the budget counted from now; `None` without --checkpoint.
+    pub fn options(&self, kms_key_arn: Option<String>) -> anyhow::Result<Option<ResumeOptions>> {
+        let Some(checkpoint) = &self.checkpoint else {
+            return Ok(None);
+        };
+        let location = StateLocation::parse(checkpoint, kms_key_arn)
+            .map_err(|e| anyhow::anyhow!("--checkpoint: {e}"))?;
+        Ok(Some(ResumeOptions {
+            location,
+            deadline: self
+                .time_budget
+                .map(|s| tokio::time::Instant::now() + Duration::from_secs(s)),
+            max_age: chrono::Duration::from_std(self.checkpoint_max_age)?,
+        }))
+    }
+}
+
+/// `24h`, `90m`, `3600s`, `2d`, or plain seconds.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?}: use a number with s, m, h or d (e.g. 24h)"
+            ))
+        }
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: use a number with s, m, h or d (e.g. 24h)"))?;
+    Ok(Duration::from_secs(number.saturating_mul(seconds_per)))
 }

@@ -1,6 +1,6 @@
 //! `generate`: the report and its manifest.
 
-use crate::directory_args::DirectoryArgs;
+use crate::directory_args::{DirectoryArgs, ResumeArgs};
 use crate::evidence_args::EvidenceArgs;
 use crate::progress::{CallTicker, TerminalProgress};
 use anyhow::Context;
@@ -26,6 +26,9 @@ pub struct GenerateArgs {
 
     #[command(flatten)]
     directory: DirectoryArgs,
+
+    #[command(flatten)]
+    resume: ResumeArgs,
 
     #[command(flatten)]
     evidence: EvidenceArgs,
@@ -61,9 +64,16 @@ pub struct GenerateArgs {
 impl GenerateArgs {
     fn request(&self) -> anyhow::Result<ReportRequest> {
         let window = Window::new(self.as_of.unwrap_or_else(Utc::now), self.lookback_days)?;
-        let directory = match &self.directory_snapshot {
-            Some(path) => DirectorySource::SnapshotFile(path.clone()),
-            None => DirectorySource::Aws(self.directory.options()?),
+        let resume = self.resume.options(self.kms_key_arn.clone())?;
+        let directory = match (&self.directory_snapshot, resume) {
+            (Some(_), Some(_)) => {
+                anyhow::bail!("--checkpoint resumes a live directory read: drop --directory-snapshot, or --checkpoint")
+            }
+            (Some(path), None) => DirectorySource::SnapshotFile(path.clone()),
+            (None, Some(resume)) => {
+                DirectorySource::AwsResumable(self.directory.options()?, resume)
+            }
+            (None, None) => DirectorySource::Aws(self.directory.options()?),
         };
         Ok(ReportRequest {
             directory,
@@ -79,8 +89,10 @@ impl GenerateArgs {
         let s3_target = self.s3_target()?;
         let session = AwsSession::default();
         let ticker = match &request.directory {
-            DirectorySource::Aws(options) => Some(CallTicker::start(options.stats.clone())),
-            DirectorySource::SnapshotFile(_) => None,
+            DirectorySource::Aws(options) | DirectorySource::AwsResumable(options, _) => {
+                Some(CallTicker::start(options.stats.clone()))
+            }
+            DirectorySource::SnapshotFile(_) | DirectorySource::Read { .. } => None,
         };
         let generated =
             pipeline::run_in(&request, Arc::new(TerminalProgress::new()), &session).await?;
@@ -99,6 +111,9 @@ impl GenerateArgs {
                 );
             }
             None => self.write(generated)?,
+        }
+        if let DirectorySource::AwsResumable(_, resume) = &request.directory {
+            pipeline::remove_checkpoint(&session, resume).await?;
         }
         eprintln!(
             "{}: {} rows, {} used, {} unused, in {:.1} s",

@@ -49,9 +49,22 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if is_incomplete(&error) => {
+            eprintln!("{error}");
+            ExitCode::from(INCOMPLETE)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit code of a read that stopped at its --time-budget and saved its checkpoint.
+const INCOMPLETE: u8 = 3;
+
+fn is_incomplete(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<idc_credential_report::pipeline::Error>()
+        .is_some_and(|e| e.is_incomplete())
 }

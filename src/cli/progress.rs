@@ -35,6 +35,9 @@ impl Progress for TerminalProgress {
             bar.finish_and_clear();
         }
     }
+    fn notice(&self, message: &str) {
+        eprintln!("note: {message}");
+    }
 }
 
 /// On a terminal, a line every few seconds with the AWS calls made so far, until dropped.

@@ -1,10 +1,10 @@
 //! `snapshot`: the live directory, written as a snapshot file.
 
-use crate::directory_args::DirectoryArgs;
-use crate::progress::CallTicker;
+use crate::directory_args::{DirectoryArgs, ResumeArgs};
+use crate::progress::{CallTicker, TerminalProgress};
 use clap::Args;
 use idc_credential_report::output::write_json_file;
-use idc_credential_report::pipeline::read_live_directory;
+use idc_credential_report::pipeline::{read_live_directory, remove_checkpoint, AwsSession};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -12,6 +12,9 @@ use std::time::Instant;
 pub struct SnapshotArgs {
     #[command(flatten)]
     directory: DirectoryArgs,
+
+    #[command(flatten)]
+    resume: ResumeArgs,
 
     /// Where to write the snapshot (JSON, docs/snapshot-format.md). Written whole or not at all.
     #[arg(long, value_name = "FILE")]
@@ -22,14 +25,21 @@ impl SnapshotArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
         let options = self.directory.options()?;
+        let resume = self.resume.options(None)?;
+        let session = AwsSession::default();
         eprintln!("reading the directory from AWS ...");
         let ticker = CallTicker::start(options.stats.clone());
-        let (snapshot, read) = read_live_directory(&options).await?;
+        let progress = TerminalProgress::new();
+        let (snapshot, read) =
+            read_live_directory(&session, &options, resume.as_ref(), &progress).await?;
         drop(ticker);
         for warning in &read.warnings {
             eprintln!("warning: {warning}");
         }
         write_json_file(&self.output, &snapshot)?;
+        if let Some(resume) = &resume {
+            remove_checkpoint(&session, resume).await?;
+        }
         let calls: u64 = read.calls.values().map(|c| c.calls).sum();
         eprintln!(
             "{}: {} accounts, {} permission sets, {} users, {} groups, {} assignments ({}: {}); {} calls in {:.1} s",

@@ -5,6 +5,7 @@
 //! directory of any past day. See `docs/snapshot-format.md`.
 
 pub mod aws;
+pub mod checkpoint;
 mod snapshot;
 
 pub use snapshot::{load_snapshot, SnapshotError};

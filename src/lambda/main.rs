@@ -5,7 +5,7 @@
 use idc_credential_report::remediation::service::{
     handle_remediation, RemediationRequest, RemediationResponse, RemediationSettings,
 };
-use idc_credential_report::service::{run_once, Invocation, Response, Settings};
+use idc_credential_report::service::{Answer, Invocation, Settings};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -53,14 +53,25 @@ fn deadline_of(context: &lambda_runtime::Context) -> Result<tokio::time::Instant
 async fn handle(
     settings: &Settings,
     event: LambdaEvent<serde_json::Value>,
-) -> Result<Response, Error> {
+) -> Result<Answer, Error> {
     let invocation: Invocation = serde_json::from_value(event.payload)?;
     let deadline = deadline_of(&event.context)?;
-    tracing::info!(request_id = %event.context.request_id, lookback_days = ?invocation.lookback_days, "report started");
+    tracing::info!(request_id = %event.context.request_id, step = ?invocation.step, run_id = ?invocation.run_id, lookback_days = ?invocation.lookback_days, "invocation started");
     // Boxed: the pipeline's future is too deep for the compiler's default layout limit inline.
-    let response = Box::pin(run_once(settings, &invocation, deadline))
-        .await
-        .inspect_err(|error| tracing::error!(%error, "report failed"))?;
-    tracing::info!(rows = response.rows, used = response.used, unused = response.unused, warnings = response.warnings, report = %response.published.report_s3_uri, "report published");
-    Ok(response)
+    let answer = Box::pin(idc_credential_report::service::handle(
+        settings,
+        &invocation,
+        deadline,
+    ))
+    .await
+    .inspect_err(|error| tracing::error!(%error, "invocation failed"))?;
+    match &answer {
+        Answer::Report(r) => {
+            tracing::info!(rows = r.rows, used = r.used, unused = r.unused, warnings = r.warnings, report = %r.published.report_s3_uri, "report published")
+        }
+        Answer::Read(read) => {
+            tracing::info!(status = read.status, read = ?read.read, total = ?read.total, "directory read")
+        }
+    }
+    Ok(answer)
 }

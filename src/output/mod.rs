@@ -6,6 +6,7 @@ mod html;
 mod manifest;
 mod report_csv;
 pub mod s3;
+pub mod state;
 
 pub use files::{
     manifest_path_for, render_report, sha256_hex, write_bytes_file, write_json_file,

@@ -13,30 +13,36 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const STORE: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
+pub const STORE: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
 const BUCKET: &str = "security-bucket";
 
-/// Serves the Runtime API for `events`, one after another, and returns each answer
-/// (`Ok(response body)` or `Err(error body)`) with the connection of the runtime's next poll,
-/// to be closed only after the function is stopped (else it would log the closed connection).
+/// The answers so far (`Ok(response body)` or `Err(error body)`).
+pub type Answers = [Result<Value, Value>];
+
+/// What the Runtime API hands out next, given the answers so far: an event and the time the
+/// invocation may take, or `None` to stop.
+pub type NextEvent = Box<dyn FnMut(&Answers) -> Option<(Value, Duration)> + Send>;
+
+/// Serves the Runtime API, one event after another as `next` says, and returns each answer
+/// with the connection of the runtime's next poll, to be closed only after the function is
+/// stopped (else it would log the closed connection).
 fn runtime_api(
     listener: TcpListener,
-    events: Vec<Value>,
+    mut next: NextEvent,
 ) -> (Vec<Result<Value, Value>>, Option<TcpStream>) {
-    let mut pending = events.into_iter().enumerate();
     let mut answers = Vec::new();
     let mut waiting = None;
     for stream in listener.incoming() {
         let mut stream = stream.unwrap();
         let (method, path, body) = read_request(&mut stream);
         if method == "GET" && path.ends_with("/invocation/next") {
-            let Some((n, event)) = pending.next() else {
+            let n = answers.len();
+            let Some((event, time)) = next(&answers) else {
                 // Nothing left: hold the connection until the test ends the process.
                 waiting = Some(stream);
                 break;
             };
-            let deadline =
-                SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(900);
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + time;
             let headers = [
                 ("Lambda-Runtime-Aws-Request-Id", format!("request-{n}")),
                 (
@@ -109,14 +115,27 @@ fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body
 }
 
 /// Runs `bootstrap` under a local Runtime API with `env` (besides the Lambda's own variables
-/// and test credentials) for `events`; returns the answers and everything it logged.
+/// and test credentials) for `events`, 15 minutes each; returns the answers and everything it
+/// logged.
 fn invoke_bootstrap(
     env: &[(&str, String)],
     events: Vec<Value>,
 ) -> (Vec<Result<Value, Value>>, String) {
+    let time = Duration::from_secs(900);
+    invoke_bootstrap_driven(
+        env,
+        Box::new(move |answers| events.get(answers.len()).map(|e| (e.clone(), time))),
+    )
+}
+
+/// [`invoke_bootstrap`], with each event chosen by `next` from the answers so far.
+pub fn invoke_bootstrap_driven(
+    env: &[(&str, String)],
+    next: NextEvent,
+) -> (Vec<Result<Value, Value>>, String) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let api = listener.local_addr().unwrap().to_string();
-    let server = std::thread::spawn(move || runtime_api(listener, events));
+    let server = std::thread::spawn(move || runtime_api(listener, next));
     let mut lambda = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -172,7 +191,7 @@ fn policy_actions(file: &str, name: &str) -> BTreeSet<String> {
 }
 
 /// IAM actions the run needed, from the emulators' logs. A copy needs read on the source too.
-fn observed_actions(dir: &Path) -> BTreeSet<String> {
+pub fn observed_actions(dir: &Path) -> BTreeSet<String> {
     let mut actions = iam_actions(&calls(dir));
     actions.extend(
         lake_calls(dir)
@@ -199,7 +218,11 @@ fn iam_actions(calls: &[(String, u64)]) -> BTreeSet<String> {
 }
 
 /// Actions in the policy that this run does not call, and why that is right.
-const CONDITIONAL: [(&str, &str); 21] = [
+pub const CONDITIONAL: [(&str, &str); 22] = [
+    (
+        "s3:DeleteObject",
+        "the Step Functions read-directory step (removes its checkpoint under PREFIX/state/)",
+    ),
     (
         "sso:ListAccountAssignmentsForPrincipal",
         "per-principal strategy (this organization takes per-permission-set)",
@@ -308,7 +331,7 @@ fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_priv
 
 /// Every observed action is allowed by the policy, and every allowed one was observed or is
 /// listed in `conditional` with the reason it was not needed here.
-fn assert_least_privilege(
+pub fn assert_least_privilege(
     observed: &BTreeSet<String>,
     file: &str,
     policy_name: &str,

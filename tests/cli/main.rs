@@ -11,6 +11,7 @@ mod lookup;
 mod output;
 mod published;
 mod removal;
+mod resume;
 mod rules;
 mod s3_output;
 mod util;

@@ -18,6 +18,7 @@ ACTION_MAX_SECONDS = {"aws:invokeLambdaFunction": 300, "aws:executeScript": 600,
 IMPLICIT_OUTPUTS = {
     "aws:invokeLambdaFunction": {"StatusCode", "FunctionError", "LogResult", "Payload"},
     "aws:approve": {"ApprovalStatus", "ApproverDecisions"},
+    "aws:executeStateMachine": {"executionArn", "input", "name", "output", "startDate", "stateMachineArn", "status", "stopDate"},
 }
 # Diagnostics of the language service that are reviewed and accepted: (message start, the
 # text the flagged line must hold, why).
@@ -45,10 +46,11 @@ def template_problems(text: str) -> list[str]:
     return problems
 
 
-def templatefile_arguments(tf_file: str, template: str) -> set[str]:
-    """The names passed to the templatefile() call of `template` in a .tf file of the module."""
+def templatefile_arguments(tf_file: str, template: str, folder: str = "../ssm-documents") -> set[str]:
+    """The names passed to the templatefile() call of `template` (in `folder`, relative to the
+    module) in a .tf file of the module."""
     text = (TERRAFORM_DIR / tf_file).read_text()
-    start = text.index(f"templatefile(\"${{path.module}}/../ssm-documents/{template}\"")
+    start = text.index(f"templatefile(\"${{path.module}}/{folder}/{template}\"")
     call = text[start:]
     call = call[: call.index("})") + 2]
     return set(re.findall(r"^\s*([a-z_]+)\s*=", call, re.M))

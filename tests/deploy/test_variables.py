@@ -65,6 +65,9 @@ def test_defaults_and_good_values_pass(plan):
         },
         # Approvers may be prepared while remediation stays off.
         {"remediation_approvers": [APPROVER]},
+        {"orchestration": "lambda"},
+        {"max_read_iterations": 1000, "checkpoint_retention_days": 90, "state_machine_tracing": "true"},
+        {"max_read_iterations": 1, "checkpoint_retention_days": 1},
     ],
 )
 def test_good_combinations_pass(plan, values):
@@ -99,6 +102,13 @@ def test_good_combinations_pass(plan, values):
         ({"ssm_document_name": "AWS-CredentialReport"}, "ssm_document_name must be 3 to 128"),
         ({"name": "x" * 53}, "name must be 1 to 52"),
         ({"athena_output_location": "results-bucket/idc"}, "athena_output_location must be an s3://"),
+        ({"orchestration": "sfn"}, "orchestration must be step-functions or lambda"),
+        ({"orchestration": "Step-Functions"}, "orchestration must be step-functions or lambda"),
+        ({"max_read_iterations": 0}, "max_read_iterations must be a whole number from 1 to 1000"),
+        ({"max_read_iterations": 1001}, "max_read_iterations must be a whole number from 1 to 1000"),
+        ({"max_read_iterations": 2.5}, "max_read_iterations must be a whole number from 1 to 1000"),
+        ({"checkpoint_retention_days": 0}, "checkpoint_retention_days must be a whole number of days from 1 to 90"),
+        ({"checkpoint_retention_days": 91}, "checkpoint_retention_days must be a whole number of days from 1 to 90"),
         # Companions (preconditions).
         ({"event_data_store": None}, 'evidence_source = "cloudtrail-lake" needs event_data_store'),
         ({"evidence_source": "athena", "event_data_store": None}, 'evidence_source = "athena" needs athena_table'),

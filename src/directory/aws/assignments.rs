@@ -10,8 +10,9 @@
 //! Listing every account x every permission set, as the scripts this replaces do, costs
 //! accounts x sets calls: 50,000 for 500 accounts and 100 sets, 42 minutes at 20 calls/s.
 
+use super::resume::Unit;
 use super::{Context, IN_FLIGHT};
-use crate::aws::{paginate, AwsError};
+use crate::aws::AwsError;
 use crate::directory::{Assignment, Group, PermissionSet, PrincipalType, User};
 use aws_sdk_ssoadmin::types::PrincipalType as SdkPrincipalType;
 use futures::{StreamExt, TryStreamExt};
@@ -163,6 +164,7 @@ async fn provisioned_pairs(
     let mut pairs: Vec<Pair> = per_set.into_iter().flatten().collect();
     pairs.sort();
     pairs.dedup();
+    ctx.expect_units(Unit::Pairs, pairs.len());
     Ok(pairs)
 }
 
@@ -172,7 +174,7 @@ async fn provisioned_accounts(
     set_arn: &str,
 ) -> Result<Vec<String>, AwsError> {
     let action = "sso:ListAccountsForProvisionedPermissionSet";
-    paginate(action, set_arn, |token| async move {
+    ctx.paginate(action, set_arn, |token| async move {
         let out = ctx
             .caller
             .call(&ctx.limits.sso_admin, action, set_arn, || {
@@ -201,7 +203,7 @@ async fn per_pair(
         .map(|(account, set_arn)| async move {
             let resource = format!("account {account}, permission set {set_arn}");
             let resource = resource.as_str();
-            paginate(action, resource, |token| async move {
+            ctx.paginate(action, resource, |token| async move {
                 let out = ctx
                     .caller
                     .call(&ctx.limits.sso_admin, action, resource, || {
@@ -247,9 +249,10 @@ async fn per_principal(
     principals: &[(PrincipalType, &str)],
 ) -> Result<Vec<Assignment>, AwsError> {
     let action = "sso:ListAccountAssignmentsForPrincipal";
+    ctx.expect_units(Unit::Principals, principals.len());
     let lists: Vec<Vec<Assignment>> = futures::stream::iter(principals)
         .map(|&(kind, id)| async move {
-            paginate(action, id, |token| async move {
+            ctx.paginate(action, id, |token| async move {
                 let out = ctx
                     .caller
                     .call(&ctx.limits.sso_admin, action, id, || {

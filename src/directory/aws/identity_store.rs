@@ -1,7 +1,7 @@
 //! Users, groups and group members (identitystore), each fetched once: never per assignment.
 
 use super::{to_chrono, Context, IN_FLIGHT};
-use crate::aws::{paginate, AwsError};
+use crate::aws::AwsError;
 use crate::directory::{Group, User, UserStatus};
 use aws_sdk_identitystore::types::{MemberId, UserStatus as SdkUserStatus};
 use futures::{StreamExt, TryStreamExt};
@@ -16,26 +16,27 @@ pub(super) async fn read(
 
 async fn users(ctx: &Context, store_id: &str) -> Result<Vec<User>, AwsError> {
     let client = &ctx.clients.identity_store;
-    let mut users = paginate("identitystore:ListUsers", store_id, |token| async move {
-        let out = ctx
-            .caller
-            .call(
-                &ctx.limits.list_users,
-                "identitystore:ListUsers",
-                store_id,
-                || {
-                    client
-                        .list_users()
-                        .identity_store_id(store_id)
-                        .set_next_token(token.clone())
-                        .max_results(100)
-                        .send()
-                },
-            )
-            .await?;
-        Ok((out.users.into_iter().map(to_user).collect(), out.next_token))
-    })
-    .await?;
+    let mut users = ctx
+        .paginate("identitystore:ListUsers", store_id, |token| async move {
+            let out = ctx
+                .caller
+                .call(
+                    &ctx.limits.list_users,
+                    "identitystore:ListUsers",
+                    store_id,
+                    || {
+                        client
+                            .list_users()
+                            .identity_store_id(store_id)
+                            .set_next_token(token.clone())
+                            .max_results(100)
+                            .send()
+                    },
+                )
+                .await?;
+            Ok((out.users.into_iter().map(to_user).collect(), out.next_token))
+        })
+        .await?;
     users.sort_by(|a, b| a.user_name.cmp(&b.user_name));
     Ok(users)
 }
@@ -63,32 +64,37 @@ fn to_user(user: aws_sdk_identitystore::types::User) -> User {
 
 async fn groups(ctx: &Context, store_id: &str) -> Result<Vec<Group>, AwsError> {
     let client = &ctx.clients.identity_store;
-    let listed = paginate("identitystore:ListGroups", store_id, |token| async move {
-        let out = ctx
-            .caller
-            .call(
-                &ctx.limits.list_groups,
-                "identitystore:ListGroups",
-                store_id,
-                || {
-                    client
-                        .list_groups()
-                        .identity_store_id(store_id)
-                        .set_next_token(token.clone())
-                        .max_results(100)
-                        .send()
-                },
-            )
-            .await?;
-        Ok((out.groups, out.next_token))
-    })
-    .await?;
-    let mut groups: Vec<Group> = futures::stream::iter(listed)
-        .map(|group| async move {
-            Ok::<_, AwsError>(Group {
-                member_user_ids: members(ctx, store_id, &group.group_id).await?,
+    let listed = ctx
+        .paginate("identitystore:ListGroups", store_id, |token| async move {
+            let out = ctx
+                .caller
+                .call(
+                    &ctx.limits.list_groups,
+                    "identitystore:ListGroups",
+                    store_id,
+                    || {
+                        client
+                            .list_groups()
+                            .identity_store_id(store_id)
+                            .set_next_token(token.clone())
+                            .max_results(100)
+                            .send()
+                    },
+                )
+                .await?;
+            let groups = out.groups.into_iter().map(|group| Group {
                 group_id: group.group_id,
                 display_name: group.display_name,
+                member_user_ids: Vec::new(),
+            });
+            Ok((groups.collect(), out.next_token))
+        })
+        .await?;
+    let mut groups: Vec<Group> = futures::stream::iter(listed)
+        .map(|group: Group| async move {
+            Ok::<_, AwsError>(Group {
+                member_user_ids: members(ctx, store_id, &group.group_id).await?,
+                ..group
             })
         })
         .buffer_unordered(IN_FLIGHT)
@@ -113,31 +119,32 @@ pub fn member_user_ids(
 
 async fn members(ctx: &Context, store_id: &str, group_id: &str) -> Result<Vec<String>, AwsError> {
     let client = &ctx.clients.identity_store;
-    let mut ids = paginate(
-        "identitystore:ListGroupMemberships",
-        group_id,
-        |token| async move {
-            let out = ctx
-                .caller
-                .call(
-                    &ctx.limits.list_group_memberships,
-                    "identitystore:ListGroupMemberships",
-                    group_id,
-                    || {
-                        client
-                            .list_group_memberships()
-                            .identity_store_id(store_id)
-                            .group_id(group_id)
-                            .set_next_token(token.clone())
-                            .max_results(100)
-                            .send()
-                    },
-                )
-                .await?;
-            Ok((member_user_ids(out.group_memberships), out.next_token))
-        },
-    )
-    .await?;
+    let mut ids = ctx
+        .paginate(
+            "identitystore:ListGroupMemberships",
+            group_id,
+            |token| async move {
+                let out = ctx
+                    .caller
+                    .call(
+                        &ctx.limits.list_group_memberships,
+                        "identitystore:ListGroupMemberships",
+                        group_id,
+                        || {
+                            client
+                                .list_group_memberships()
+                                .identity_store_id(store_id)
+                                .group_id(group_id)
+                                .set_next_token(token.clone())
+                                .max_results(100)
+                                .send()
+                        },
+                    )
+                    .await?;
+                Ok((member_user_ids(out.group_memberships), out.next_token))
+            },
+        )
+        .await?;
     ids.sort();
     ids.dedup();
     Ok(ids)

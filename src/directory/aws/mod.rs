@@ -12,14 +12,21 @@ mod assignments;
 mod identity_store;
 pub use identity_store::member_user_ids;
 mod permission_sets;
+pub mod resume;
 
 pub use assignments::AssignmentStrategy;
 
 use super::Snapshot;
-use crate::aws::{ActionCount, AwsError, CallStats, Caller, RateLimiter, RetryPolicy};
+use crate::aws::{
+    paginate, paginate_from, ActionCount, AwsError, CallStats, Caller, PagesSoFar, RateLimiter,
+    RetryPolicy,
+};
 use aws_config::SdkConfig;
+use resume::{Journal, Recorder};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 /// Requests per second allowed per quota; defaults are AWS's documented quotas.
@@ -55,7 +62,7 @@ pub struct DirectoryOptions {
 }
 
 /// How the directory was read, for the manifest.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct DirectoryReadInfo {
     pub assignment_strategy_requested: String,
     pub assignment_strategy_used: String,
@@ -63,6 +70,9 @@ pub struct DirectoryReadInfo {
     pub assignment_strategy_reason: String,
     pub calls: BTreeMap<String, ActionCount>,
     pub warnings: Vec<String>,
+    /// Runs a resumable read took (the calls above are those of all of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocations: Option<u32>,
 }
 
 /// The SDK clients, made once from one configuration.
@@ -81,11 +91,13 @@ struct Limiters {
     organizations: RateLimiter,
 }
 
-/// What every reader needs: clients, limiters, the caller that counts and retries.
+/// What every reader needs: clients, limiters, the caller that counts and retries, and (for
+/// a resumable read) the journal of what has been listed.
 pub(crate) struct Context {
     clients: Clients,
     limits: Limiters,
     caller: Caller,
+    journal: Option<Arc<Journal>>,
 }
 
 /// Concurrent calls in flight per quota: enough to keep the pace when calls are slow.
@@ -110,8 +122,85 @@ impl Context {
                 policy: retry,
                 stats,
             },
+            journal: None,
         }
     }
+
+    /// Lists every page of `action` on `resource`. In a resumable read, a listing finished by
+    /// an earlier run is answered from the journal, one begun goes on from its cursor (or
+    /// from the start, if the service no longer takes that cursor), and no page is requested
+    /// after the deadline.
+    async fn paginate<T, F, Fut>(
+        &self,
+        action: &'static str,
+        resource: &str,
+        mut page: F,
+    ) -> Result<Vec<T>, AwsError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+    {
+        let Some(journal) = &self.journal else {
+            return paginate(action, resource, page).await;
+        };
+        let key = format!("{action} {resource}");
+        let (start, complete) = journal.resume::<T>(&key)?;
+        if complete {
+            return Ok(start.items);
+        }
+        let resumed = start.next_token.is_some();
+        let mut recorder = Recorder {
+            journal,
+            key: &key,
+            action,
+            resource,
+        };
+        match paginate_from(action, resource, start, &mut recorder, &mut page).await {
+            Err(error) if resumed && is_stale_cursor(&error) => {
+                journal.restart(&key);
+                paginate_from(action, resource, PagesSoFar::default(), &mut recorder, page).await
+            }
+            other => other,
+        }
+    }
+
+    /// The assignment listing has `total` units of this kind (for the progress message).
+    fn expect_units(&self, unit: resume::Unit, total: usize) {
+        if let Some(journal) = &self.journal {
+            journal.expect_units(unit, total);
+        }
+    }
+
+    /// One call that returns one item, journaled like a listing of one page.
+    async fn single<T, F, Fut>(
+        &self,
+        action: &'static str,
+        resource: &str,
+        call: F,
+    ) -> Result<T, AwsError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let mut items = self
+            .paginate(action, resource, |_| {
+                let item = call();
+                async move { Ok((vec![item.await?], None)) }
+            })
+            .await?;
+        items
+            .pop()
+            .ok_or_else(|| AwsError::Other(format!("{action} on {resource} returned nothing")))
+    }
+}
+
+/// A cursor saved by an earlier run that the service refuses now (expired tokens).
+fn is_stale_cursor(error: &AwsError) -> bool {
+    error
+        .code()
+        .is_some_and(|c| c.contains("Validation") || c.contains("InvalidNextToken"))
 }
 
 /// Reads the whole directory. Fails on anything that would make the snapshot incomplete,
@@ -120,7 +209,28 @@ pub async fn read_directory(
     config: &SdkConfig,
     options: &DirectoryOptions,
 ) -> Result<(Snapshot, DirectoryReadInfo), AwsError> {
+    read_directory_with(config, options, None).await
+}
+
+/// The instance and identity store to read: as configured, or found by `ListInstances`.
+pub async fn resolve_instance(
+    config: &SdkConfig,
+    options: &DirectoryOptions,
+) -> Result<(String, String), AwsError> {
     let ctx = Context::new(config, options.rates, options.retry, options.stats.clone());
+    let instance = permission_sets::instance(&ctx, options).await?;
+    Ok((instance.instance_arn, instance.identity_store_id))
+}
+
+/// [`read_directory`], keeping every listing in `journal` (when given) so that a read stopped
+/// at the journal's deadline can go on in a later run.
+pub async fn read_directory_with(
+    config: &SdkConfig,
+    options: &DirectoryOptions,
+    journal: Option<Arc<Journal>>,
+) -> Result<(Snapshot, DirectoryReadInfo), AwsError> {
+    let mut ctx = Context::new(config, options.rates, options.retry, options.stats.clone());
+    ctx.journal = journal;
     let instance = permission_sets::instance(&ctx, options).await?;
     let (people, permission_sets, accounts) = tokio::join!(
         identity_store::read(&ctx, &instance.identity_store_id),
@@ -133,7 +243,7 @@ pub async fn read_directory(
         assignment_strategy_requested: options.strategy.as_str().into(),
         ..DirectoryReadInfo::default()
     };
-    let accounts = accounts.unwrap_or_else(|warning| {
+    let accounts = accounts?.unwrap_or_else(|warning| {
         info.warnings.push(warning);
         Vec::new()
     });

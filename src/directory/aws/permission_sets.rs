@@ -80,26 +80,27 @@ pub(super) async fn read(
     instance_arn: &str,
 ) -> Result<Vec<PermissionSet>, AwsError> {
     let client = &ctx.clients.sso_admin;
-    let arns = paginate("sso:ListPermissionSets", instance_arn, |token| async move {
-        let out = ctx
-            .caller
-            .call(
-                &ctx.limits.sso_admin,
-                "sso:ListPermissionSets",
-                instance_arn,
-                || {
-                    client
-                        .list_permission_sets()
-                        .instance_arn(instance_arn)
-                        .set_next_token(token.clone())
-                        .max_results(100)
-                        .send()
-                },
-            )
-            .await?;
-        Ok((out.permission_sets.unwrap_or_default(), out.next_token))
-    })
-    .await?;
+    let arns = ctx
+        .paginate("sso:ListPermissionSets", instance_arn, |token| async move {
+            let out = ctx
+                .caller
+                .call(
+                    &ctx.limits.sso_admin,
+                    "sso:ListPermissionSets",
+                    instance_arn,
+                    || {
+                        client
+                            .list_permission_sets()
+                            .instance_arn(instance_arn)
+                            .set_next_token(token.clone())
+                            .max_results(100)
+                            .send()
+                    },
+                )
+                .await?;
+            Ok((out.permission_sets.unwrap_or_default(), out.next_token))
+        })
+        .await?;
     let mut sets: Vec<PermissionSet> = futures::stream::iter(arns)
         .map(|arn| describe(ctx, instance_arn, arn))
         .buffer_unordered(IN_FLIGHT)
@@ -114,29 +115,29 @@ async fn describe(
     instance_arn: &str,
     arn: String,
 ) -> Result<PermissionSet, AwsError> {
-    let out = ctx
-        .caller
-        .call(
-            &ctx.limits.sso_admin,
-            "sso:DescribePermissionSet",
-            &arn,
-            || {
+    let action = "sso:DescribePermissionSet";
+    let arn = arn.as_str();
+    ctx.single(action, arn, || async move {
+        let out = ctx
+            .caller
+            .call(&ctx.limits.sso_admin, action, arn, || {
                 ctx.clients
                     .sso_admin
                     .describe_permission_set()
                     .instance_arn(instance_arn)
-                    .permission_set_arn(&arn)
+                    .permission_set_arn(arn)
                     .send()
-            },
-        )
-        .await?;
-    let described = out.permission_set;
-    Ok(PermissionSet {
-        name: described
-            .as_ref()
-            .and_then(|d| d.name.clone())
-            .unwrap_or_default(),
-        description: described.and_then(|d| d.description),
-        arn,
+            })
+            .await?;
+        let described = out.permission_set;
+        Ok(PermissionSet {
+            name: described
+                .as_ref()
+                .and_then(|d| d.name.clone())
+                .unwrap_or_default(),
+            description: described.and_then(|d| d.description),
+            arn: arn.to_owned(),
+        })
     })
+    .await
 }

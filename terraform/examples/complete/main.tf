@@ -76,6 +76,11 @@ module "credential_report" {
   event_data_store = var.event_data_store
   lookback_days    = 90
 
+  # The weekly run under Step Functions (the default): reads that outlast one invocation go on
+  # in the next one, up to 40 invocations.
+  orchestration       = "step-functions"
+  max_read_iterations = 40
+
   schedule_expression = "cron(0 20 ? * SUN *)"
   schedule_timezone   = "Europe/Paris"
   alarm_sns_topic_arn = aws_sns_topic.alarms.arn
@@ -99,6 +104,10 @@ output "report_location" {
 
 output "ssm_document_name" {
   value = module.credential_report.ssm_document_name
+}
+
+output "state_machine_arn" {
+  value = module.credential_report.state_machine_arn
 }
 
 output "remediation_runbook_name" {

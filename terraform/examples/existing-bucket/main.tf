@@ -39,7 +39,9 @@ module "credential_report" {
   athena_output_location = "s3://athena-results-${var.security_account_id}/idc-credential-report/"
   athena_data_location   = "s3://org-trail-${var.security_account_id}/AWSLogs/"
 
-  # The weekly schedule only; no runbook.
+  # A small organization: the schedule invokes the function directly (one run of at most 15
+  # minutes), so no checkpoints are written to the bucket. No runbook.
+  orchestration       = "lambda"
   create_ssm_document = false
 }
 

@@ -2,6 +2,10 @@
 //! published to S3 and a summary out. The Lambda is a thin wrapper over [`run_once`]; the CLI's
 //! `--output s3://...` uses [`publish_generated`].
 
+mod steps;
+
+pub use steps::{handle, Answer};
+
 use crate::aws::RetryPolicy;
 use crate::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
 use crate::evidence::athena::sql::{check_account, check_region, NameError, Scope, TableRef};
@@ -190,13 +194,30 @@ fn evidence_from_env(
     }
 }
 
-/// What an invocation may override (the SSM document sends `lookback_days`).
+/// What an invocation may override (the SSM document sends `lookback_days`), and, under Step
+/// Functions, which step of a run it is.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Invocation {
     #[serde(default)]
     pub lookback_days: Option<u32>,
     #[serde(default)]
     pub as_of: Option<DateTime<Utc>>,
+    /// None: the whole report in this invocation.
+    #[serde(default)]
+    pub step: Option<Step>,
+    /// The state machine's execution name: the run's state lives under `PREFIX/state/RUN_ID/`.
+    #[serde(default)]
+    pub run_id: Option<String>,
+}
+
+/// The steps of a run that spans several invocations (see `terraform/`, orchestration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Read the directory for this invocation's time, then answer CONTINUE or DONE.
+    ReadDirectory,
+    /// Evidence, report and publish, from the directory the first step read.
+    Report,
 }
 
 /// The invocation's answer: where the report is, and its counts.
@@ -216,10 +237,42 @@ pub async fn run_once(
     invocation: &Invocation,
     deadline: Instant,
 ) -> Result<Response, crate::pipeline::Error> {
+    let directory = DirectorySource::Aws(fresh_directory_options(settings));
+    report_from(settings, invocation, directory, deadline).await
+}
+
+/// The directory options with calls counted from zero: a warm Lambda serves many invocations.
+pub(crate) fn fresh_directory_options(settings: &Settings) -> DirectoryOptions {
+    DirectoryOptions {
+        stats: Default::default(),
+        ..settings.directory.clone()
+    }
+}
+
+/// Evidence, join and publish, over the directory from `directory`.
+pub(crate) async fn report_from(
+    settings: &Settings,
+    invocation: &Invocation,
+    directory: DirectorySource,
+    deadline: Instant,
+) -> Result<Response, crate::pipeline::Error> {
     let lookback_days = invocation.lookback_days.unwrap_or(settings.lookback_days);
     let window = Window::new(invocation.as_of.unwrap_or_else(Utc::now), lookback_days)
         .map_err(|e| crate::aws::AwsError::Other(e.to_string()))?;
-    let evidence = match &settings.evidence {
+    let evidence = evidence_source(&settings.evidence, deadline);
+    let request = ReportRequest {
+        directory,
+        evidence,
+        window,
+        inactive_days: settings.inactive_days,
+    };
+    let session = AwsSession::default();
+    let generated = pipeline::run_in(&request, Arc::new(NoProgress), &session).await?;
+    publish_generated(&session, &settings.output, &window, generated).await
+}
+
+fn evidence_source(settings: &EvidenceSettings, deadline: Instant) -> EvidenceSource {
+    match settings {
         EvidenceSettings::CloudTrailLake {
             store,
             owner_account_id,
@@ -245,16 +298,7 @@ pub async fn run_once(
         EvidenceSettings::CloudTrailLookup(options) => {
             EvidenceSource::CloudTrailLookup(options.clone())
         }
-    };
-    let request = ReportRequest {
-        directory: DirectorySource::Aws(settings.directory.clone()),
-        evidence,
-        window,
-        inactive_days: settings.inactive_days,
-    };
-    let session = AwsSession::default();
-    let generated = pipeline::run_in(&request, Arc::new(NoProgress), &session).await?;
-    publish_generated(&session, &settings.output, &window, generated).await
+    }
 }
 
 /// Renders a generated report and publishes it to `target`.
