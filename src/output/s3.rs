@@ -157,30 +157,65 @@ pub async fn put_new_object(
     target: &S3Target,
     object: &NewObject<'_>,
 ) -> Result<(), AwsError> {
+    let result = put_object_if(
+        client,
+        caller,
+        limiter,
+        target,
+        object,
+        Precondition::Absent,
+    )
+    .await;
+    match result {
+        Err(AwsError::Service { code, .. }) if code == "PreconditionFailed" => {
+            Err(AwsError::Other(format!(
+                "{} exists already, and this tool never overwrites what it wrote before",
+                target.uri(object.key)
+            )))
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+/// What a put requires of the object already at its key.
+#[derive(Debug, Clone, Copy)]
+pub enum Precondition<'a> {
+    /// No object there yet (`If-None-Match: *`).
+    Absent,
+    /// The object is still the version with this ETag (`If-Match`).
+    Unchanged(&'a str),
+}
+
+/// Puts `object` (SSE-KMS with the target's key, SHA-256 checksum) only if `precondition`
+/// holds; returns the new object's ETag.
+pub async fn put_object_if(
+    client: &aws_sdk_s3::Client,
+    caller: &Caller,
+    limiter: &RateLimiter,
+    target: &S3Target,
+    object: &NewObject<'_>,
+    precondition: Precondition<'_>,
+) -> Result<Option<String>, AwsError> {
     let resource = target.uri(object.key);
-    let result = caller
+    let output = caller
         .call(limiter, "s3:PutObject", &resource, || {
-            client
+            let request = client
                 .put_object()
                 .bucket(&target.bucket)
                 .key(object.key)
                 .body(ByteStream::from(object.body.to_vec()))
                 .content_type(object.content_type)
                 .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                .if_none_match("*")
                 .set_server_side_encryption(encryption(target))
-                .set_ssekms_key_id(target.kms_key_arn.clone())
-                .send()
+                .set_ssekms_key_id(target.kms_key_arn.clone());
+            match precondition {
+                Precondition::Absent => request.if_none_match("*"),
+                Precondition::Unchanged(etag) => request.if_match(etag),
+            }
+            .send()
         })
-        .await;
-    match result {
-        Err(AwsError::Service { code, .. }) if code == "PreconditionFailed" => {
-            Err(AwsError::Other(format!(
-                "{resource} exists already, and this tool never overwrites what it wrote before"
-            )))
-        }
-        other => other.map(|_| ()),
-    }
+        .await?;
+    Ok(output.e_tag)
 }
 
 /// Reads a whole object.
@@ -189,6 +224,15 @@ pub async fn get_object(
     bucket: &str,
     key: &str,
 ) -> Result<Vec<u8>, AwsError> {
+    Ok(get_object_with_etag(client, bucket, key).await?.0)
+}
+
+/// Reads a whole object and its ETag (to replace it only if unchanged).
+pub async fn get_object_with_etag(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(Vec<u8>, Option<String>), AwsError> {
     let resource = format!("s3://{bucket}/{key}");
     let limiter = RateLimiter::per_second(S3_RATE);
     let output = Caller::default()
@@ -196,12 +240,20 @@ pub async fn get_object(
             client.get_object().bucket(bucket).key(key).send()
         })
         .await?;
+    let etag = output.e_tag.clone();
     let body = output.body.collect().await.map_err(|e| {
         AwsError::Other(format!(
             "s3:GetObject on {resource}: reading the body failed: {e}"
         ))
     })?;
-    Ok(body.into_bytes().to_vec())
+    Ok((body.into_bytes().to_vec(), etag))
+}
+
+/// `s3://BUCKET/KEY` as (bucket, key); `None` for anything else, a folder (`KEY/`) included.
+pub fn parse_object_uri(text: &str) -> Option<(String, String)> {
+    let (bucket, key) = text.strip_prefix("s3://")?.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty() && !key.ends_with('/'))
+        .then(|| (bucket.to_owned(), key.to_owned()))
 }
 
 /// Path-style addressing when a custom endpoint is configured (an emulator or a gateway

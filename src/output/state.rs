@@ -3,10 +3,9 @@
 //! temporary file and a rename; an S3 object by a conditional put, so that two runs sharing a
 //! checkpoint cannot silently overwrite each other's progress.
 
+use super::s3::{self, NewObject, Precondition, S3Target};
 use super::{write_bytes_file, OutputError};
 use crate::aws::{AwsError, Caller, RateLimiter};
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
 use std::path::PathBuf;
 
 /// A local file, or an S3 object (`s3://BUCKET/KEY`), with an optional KMS key for SSE-KMS.
@@ -41,27 +40,22 @@ pub enum StateError {
     NotALocation(String),
 }
 
-const S3_RATE: f64 = 50.0;
-
 impl StateLocation {
     /// `s3://BUCKET/KEY` or a file path.
     pub fn parse(text: &str, kms_key_arn: Option<String>) -> Result<StateLocation, StateError> {
-        let Some(rest) = text.strip_prefix("s3://") else {
+        let not_a_location = || StateError::NotALocation(text.to_owned());
+        if !text.starts_with("s3://") {
             if text.is_empty() || text.ends_with('/') {
-                return Err(StateError::NotALocation(text.to_owned()));
+                return Err(not_a_location());
             }
             return Ok(StateLocation::File(PathBuf::from(text)));
-        };
-        match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
-                Ok(StateLocation::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    kms_key_arn,
-                })
-            }
-            _ => Err(StateError::NotALocation(text.to_owned())),
         }
+        let (bucket, key) = super::s3::parse_object_uri(text).ok_or_else(not_a_location)?;
+        Ok(StateLocation::S3 {
+            bucket,
+            key,
+            kms_key_arn,
+        })
     }
 
     /// The whole content and its version, or `None` when there is nothing there yet.
@@ -79,25 +73,12 @@ impl StateLocation {
                 }),
             },
             StateLocation::S3 { bucket, key, .. } => {
-                let client = super::s3::client(config);
-                let resource = self.to_string();
-                let limiter = RateLimiter::per_second(S3_RATE);
-                let result = Caller::default()
-                    .call(&limiter, "s3:GetObject", &resource, || {
-                        client.get_object().bucket(bucket).key(key).send()
-                    })
-                    .await;
-                let output = match result {
-                    Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
-                    other => other?,
-                };
-                let version = Version(output.e_tag.clone());
-                let body = output.body.collect().await.map_err(|e| {
-                    AwsError::Other(format!(
-                        "s3:GetObject on {resource}: reading the body failed: {e}"
-                    ))
-                })?;
-                Ok(Some((body.into_bytes().to_vec(), version)))
+                let client = s3::client(config);
+                match s3::get_object_with_etag(&client, bucket, key).await {
+                    Ok((body, etag)) => Ok(Some((body, Version(etag)))),
+                    Err(e) if e.code() == Some("NoSuchKey") => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
             }
         }
     }
@@ -120,12 +101,12 @@ impl StateLocation {
                 key,
                 kms_key_arn,
             } => {
-                let object = Object {
-                    bucket,
-                    key,
-                    kms_key_arn: kms_key_arn.as_deref(),
+                let target = S3Target {
+                    bucket: bucket.clone(),
+                    prefix: String::new(),
+                    kms_key_arn: kms_key_arn.clone(),
                 };
-                object.put(config, body, version).await
+                put_if_unchanged(config, &target, key, body, version).await
             }
         }
     }
@@ -141,8 +122,8 @@ impl StateLocation {
                 _ => Ok(()),
             },
             StateLocation::S3 { bucket, key, .. } => {
-                let client = super::s3::client(config);
-                let limiter = RateLimiter::per_second(S3_RATE);
+                let client = s3::client(config);
+                let limiter = RateLimiter::per_second(STATE_RATE);
                 Caller::default()
                     .call(&limiter, "s3:DeleteObject", &self.to_string(), || {
                         client.delete_object().bucket(bucket).key(key).send()
@@ -154,55 +135,42 @@ impl StateLocation {
     }
 }
 
-struct Object<'a> {
-    bucket: &'a str,
-    key: &'a str,
-    kms_key_arn: Option<&'a str>,
-}
-
-impl Object<'_> {
-    async fn put(
-        &self,
-        config: &aws_config::SdkConfig,
-        body: &[u8],
-        version: &Version,
-    ) -> Result<Version, StateError> {
-        let client = super::s3::client(config);
-        let resource = format!("s3://{}/{}", self.bucket, self.key);
-        let limiter = RateLimiter::per_second(S3_RATE);
-        let result = Caller::default()
-            .call(&limiter, "s3:PutObject", &resource, || {
-                let request = client
-                    .put_object()
-                    .bucket(self.bucket)
-                    .key(self.key)
-                    .body(ByteStream::from(body.to_vec()))
-                    .content_type("application/json")
-                    .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                    .set_server_side_encryption(
-                        self.kms_key_arn.map(|_| ServerSideEncryption::AwsKms),
-                    )
-                    .set_ssekms_key_id(self.kms_key_arn.map(str::to_owned));
-                match &version.0 {
-                    Some(etag) => request.if_match(etag),
-                    None => request.if_none_match("*"),
-                }
-                .send()
-            })
-            .await;
-        match result {
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
-                ) =>
-            {
-                Err(StateError::Conflict(resource))
-            }
-            other => Ok(Version(other?.e_tag)),
+/// Puts the object unless another run replaced (or removed) it since `version` was read.
+async fn put_if_unchanged(
+    config: &aws_config::SdkConfig,
+    target: &S3Target,
+    key: &str,
+    body: &[u8],
+    version: &Version,
+) -> Result<Version, StateError> {
+    let object = NewObject {
+        key,
+        content_type: "application/json",
+        body,
+    };
+    let precondition = match &version.0 {
+        Some(etag) => Precondition::Unchanged(etag),
+        None => Precondition::Absent,
+    };
+    let limiter = RateLimiter::per_second(STATE_RATE);
+    let client = s3::client(config);
+    let caller = Caller::default();
+    let put = s3::put_object_if(&client, &caller, &limiter, target, &object, precondition);
+    match put.await {
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
+            ) =>
+        {
+            Err(StateError::Conflict(target.uri(key)))
         }
+        other => Ok(Version(other?)),
     }
 }
+
+/// A few calls a run: pacing only keeps a retry loop polite.
+const STATE_RATE: f64 = 10.0;
 
 impl std::fmt::Display for StateLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

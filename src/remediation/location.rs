@@ -15,17 +15,12 @@ pub enum Location {
 impl Location {
     /// `s3://BUCKET/KEY` or a file path.
     pub fn parse(text: &str) -> Result<Location, RemediationError> {
-        let Some(rest) = text.strip_prefix("s3://") else {
+        if !text.starts_with("s3://") {
             return Ok(Location::File(PathBuf::from(text)));
-        };
-        match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
-                Ok(Location::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                })
-            }
-            _ => Err(RemediationError::Input {
+        }
+        match s3::parse_object_uri(text) {
+            Some((bucket, key)) => Ok(Location::S3 { bucket, key }),
+            None => Err(RemediationError::Input {
                 location: text.to_owned(),
                 message: "not an S3 object: expected s3://BUCKET/KEY".into(),
             }),

@@ -173,7 +173,14 @@ pub fn run_against(endpoint: &str, args: &[String]) -> Output {
 
 /// Runs the binary with the given endpoint variables (`AWS_ENDPOINT_URL[_SERVICE]`).
 pub fn run_with_endpoints(endpoints: &[(&str, &str)], args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_idc-credential-report"))
+    command_with_endpoints(endpoints, args).output().unwrap()
+}
+
+/// The binary with `args`, AWS settings that reach only the given endpoints, and test
+/// credentials; not started yet.
+pub fn command_with_endpoints(endpoints: &[(&str, &str)], args: &[String]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idc-credential-report"));
+    command
         .args(args)
         .envs(endpoints.iter().copied())
         .env("AWS_REGION", "us-east-1")
@@ -181,9 +188,8 @@ pub fn run_with_endpoints(endpoints: &[(&str, &str)], args: &[String]) -> Output
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env_remove("AWS_PROFILE")
         .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .output()
-        .unwrap()
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    command
 }
 
 /// The calls the emulator logged, as (service:operation, status).

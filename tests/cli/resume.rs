@@ -2,14 +2,14 @@
 //! checkpoint (file or S3), and the Lambda's read-directory/report steps, against the moto
 //! emulator with AWS's quotas enforced. A sliced read must equal a one-shot read exactly.
 
-use crate::emulators::{moto, moto_with_buckets, run_against, Emulator};
+use crate::emulators::{command_with_endpoints, moto, moto_with_buckets, run_against, Emulator};
 use crate::lambda::{
     assert_least_privilege, invoke_bootstrap_driven, observed_actions, Answers, CONDITIONAL,
 };
 use crate::util::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Pages of two: listings need several pages, so runs stop with cursors open.
@@ -38,6 +38,16 @@ fn without_capture_time(path: &Path) -> String {
     serde_json::to_string_pretty(&snapshot).unwrap()
 }
 
+/// The snapshot a one-shot read writes, to compare sliced reads with.
+fn one_shot_snapshot(s: &Scratch, directory: &Emulator) -> PathBuf {
+    let one_shot = s.path("one-shot.json");
+    assert_success(&run_against(
+        &directory.endpoint(),
+        &snapshot_args(&one_shot, &[]),
+    ));
+    one_shot
+}
+
 /// Runs `words` until it succeeds; returns the runs that stopped incomplete (exit code 3).
 fn run_until_complete(endpoint: &str, words: &[String]) -> Vec<Output> {
     let mut incomplete = Vec::new();
@@ -56,11 +66,7 @@ fn run_until_complete(endpoint: &str, words: &[String]) -> Vec<Output> {
 fn a_budget_sliced_read_gives_the_one_shot_snapshot_and_report() {
     let s = Scratch::new();
     let directory = emulator(&s);
-    let one_shot = s.path("one-shot.json");
-    assert_success(&run_against(
-        &directory.endpoint(),
-        &snapshot_args(&one_shot, &[]),
-    ));
+    let one_shot = one_shot_snapshot(&s, &directory);
 
     let sliced = s.path("sliced.json");
     let checkpoint = s.path("read.checkpoint.json");
@@ -163,15 +169,7 @@ fn a_budget_sliced_generate_writes_the_one_shot_report() {
 
 /// Starts `words` and kills it (SIGKILL) after `delay`; true if it was still running.
 fn kill_after(endpoint: &str, words: &[String], delay: Duration) -> bool {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idc-credential-report"))
-        .args(words)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    let mut child = command_with_endpoints(&[("AWS_ENDPOINT_URL", endpoint)], words)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -187,11 +185,7 @@ fn kill_after(endpoint: &str, words: &[String], delay: Duration) -> bool {
 fn runs_killed_at_random_moments_resume_to_the_same_snapshot() {
     let s = Scratch::new();
     let directory = emulator(&s);
-    let one_shot = s.path("one-shot.json");
-    assert_success(&run_against(
-        &directory.endpoint(),
-        &snapshot_args(&one_shot, &[]),
-    ));
+    let one_shot = one_shot_snapshot(&s, &directory);
     let sliced = s.path("sliced.json");
     let checkpoint = s.path("killed.checkpoint.json").display().to_string();
     let words = snapshot_args(
@@ -315,11 +309,7 @@ fn a_checkpoint_in_s3_is_replaced_only_by_the_run_that_read_it() {
         s.dir.path(),
         &["state-bucket"],
     );
-    let one_shot = s.path("one-shot.json");
-    assert_success(&run_against(
-        &directory.endpoint(),
-        &snapshot_args(&one_shot, &[]),
-    ));
+    let one_shot = one_shot_snapshot(&s, &directory);
     let sliced = s.path("sliced.json");
     let words = snapshot_args(
         &sliced,
