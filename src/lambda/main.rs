@@ -2,6 +2,10 @@
 //! overrides, the remaining time as the deadline, and the library does the rest.
 //! `IDC_FUNCTION=remediation` makes the same binary the remediation function.
 
+// The runtime's future nests the pipeline's and both steps' futures; computing its layout
+// needs more than the compiler's default query depth on a clean build.
+#![recursion_limit = "256"]
+
 use idc_credential_report::remediation::service::{
     handle_remediation, RemediationRequest, RemediationResponse, RemediationSettings,
 };

@@ -69,7 +69,7 @@ pub async fn handle(
                 read: read.read,
                 location,
             };
-            let response = report_from(settings, invocation, directory, deadline).await?;
+            let response = Box::pin(report_from(settings, invocation, directory, deadline)).await?;
             Ok(Answer::Report(response))
         }
     }
