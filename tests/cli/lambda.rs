@@ -23,13 +23,13 @@ pub type Answers = [Result<Value, Value>];
 /// invocation may take, or `None` to stop.
 pub type NextEvent = Box<dyn FnMut(&Answers) -> Option<(Value, Duration)> + Send>;
 
+/// The answers, and the runtime's last poll (held open).
+type Exchange = (Vec<Result<Value, Value>>, Option<TcpStream>);
+
 /// Serves the Runtime API, one event after another as `next` says, and returns each answer
 /// with the connection of the runtime's next poll, to be closed only after the function is
 /// stopped (else it would log the closed connection).
-fn runtime_api(
-    listener: TcpListener,
-    mut next: NextEvent,
-) -> (Vec<Result<Value, Value>>, Option<TcpStream>) {
+fn runtime_api(listener: TcpListener, mut next: NextEvent) -> Exchange {
     let mut answers = Vec::new();
     let mut waiting = None;
     for stream in listener.incoming() {
@@ -135,7 +135,8 @@ pub fn invoke_bootstrap_driven(
 ) -> (Vec<Result<Value, Value>>, String) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let api = listener.local_addr().unwrap().to_string();
-    let server = std::thread::spawn(move || runtime_api(listener, next));
+    let (done, server) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(runtime_api(listener, next)));
     let mut lambda = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -156,13 +157,46 @@ pub fn invoke_bootstrap_driven(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (answers, pending_poll) = server.join().unwrap();
-    lambda.kill().unwrap();
+    let logs = [
+        drain(lambda.stdout.take().unwrap()),
+        drain(lambda.stderr.take().unwrap()),
+    ];
+    let outcome = wait_for_runtime_api(&server, &mut lambda);
+    lambda.kill().unwrap_or(());
+    lambda.wait().unwrap();
+    let logs: String = logs.into_iter().map(|t| t.join().unwrap()).collect();
+    let Some((answers, pending_poll)) = outcome else {
+        panic!("bootstrap ended before its last event was answered or took too long:\n{logs}");
+    };
     drop(pending_poll);
-    let output = lambda.wait_with_output().unwrap();
-    let logs = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
     (answers, logs)
+}
+
+/// Everything `pipe` gives until it closes, read on a thread so that the function never
+/// blocks on a full pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).unwrap_or(0);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// The Runtime API's answers once it is done; `None` if the function exits first or the whole
+/// exchange outlasts 20 minutes (a test must fail, not hang).
+fn wait_for_runtime_api(
+    server: &std::sync::mpsc::Receiver<Exchange>,
+    lambda: &mut std::process::Child,
+) -> Option<Exchange> {
+    let give_up = std::time::Instant::now() + Duration::from_secs(1200);
+    while std::time::Instant::now() < give_up {
+        match server.recv_timeout(Duration::from_millis(200)) {
+            Ok(done) => return Some(done),
+            Err(_) if lambda.try_wait().unwrap().is_some() => return server.try_recv().ok(),
+            Err(_) => {}
+        }
+    }
+    None
 }
 
 /// Every IAM action named in the policy document `name` in the Terraform file `file`.

@@ -341,6 +341,8 @@ fn state_machine(run_id: &'static str, budget: Duration) -> crate::lambda::NextE
         let report =
             json!({"step": "report", "run_id": run_id, "as_of": AS_OF, "lookback_days": 90});
         match answers.last() {
+            // The state machine's own cap on the loop (terraform's default is 40).
+            _ if answers.len() > 100 => None,
             None => Some((read, margin + budget)),
             Some(Ok(answer)) if answer["status"] == "CONTINUE" => Some((read, margin + budget)),
             Some(Ok(answer))
