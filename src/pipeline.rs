@@ -7,19 +7,21 @@ use crate::directory::aws::{
 use crate::directory::checkpoint::{read_directory_resumable, ResumeError, ResumeOptions};
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::athena::{read_athena, AthenaError, AthenaOptions};
+use crate::evidence::changes::ChangeKind;
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
-use crate::evidence::lookup::{read_lookup, LookupError, LookupOptions};
+use crate::evidence::lookup::{read_lookup, LookupError, LookupOptions, HISTORY_DAYS};
 use crate::evidence::{Evidence, Window};
 use crate::output::{
-    format_time, DirectoryInfo, FileInfo, Manifest, OutputError, ReportCounts, ToolInfo,
-    UserCounts, Warning,
+    format_time, ChangeCounts, DirectoryInfo, FileInfo, Manifest, OutputError, ReportCounts,
+    ToolInfo, UserCounts, Warning,
 };
 use crate::report::{
-    build_report, ActivityStatus, JoinStats, Report, UsageStatus, UserState, UserSummary,
+    build_report, ActivityStatus, ChangeRow, JoinStats, Report, UsageStatus, UserState, UserSummary,
 };
 use aws_config::SdkConfig;
 use chrono::{SecondsFormat, Utc};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -274,6 +276,7 @@ pub fn assemble(
         .iter()
         .filter(|r| r.usage_status() == UsageStatus::Used)
         .count();
+    let manifest_kind = evidence.source.kind.clone();
     let mut warnings = directory_warnings(&directory);
     warnings.extend(evidence_warnings(&evidence, &report.join));
     let manifest = Manifest {
@@ -300,8 +303,31 @@ pub fn assemble(
         },
         users: user_counts(&report.users, inactive_days),
         html: FileInfo::default(),
+        changes: change_counts(&report.changes, &manifest_kind),
     };
     Generated { report, manifest }
+}
+
+fn change_counts(changes: &[ChangeRow], source_kind: &str) -> ChangeCounts {
+    let mut by_event_name: BTreeMap<&'static str, usize> = ChangeKind::ALL
+        .iter()
+        .map(|k| (k.event_name(), 0))
+        .collect();
+    for row in changes {
+        *by_event_name
+            .entry(row.change.kind.event_name())
+            .or_default() += 1;
+    }
+    ChangeCounts {
+        file: String::new(),
+        rows: changes.len(),
+        by_event_name,
+        memberships_unresolved: changes.iter().filter(|r| !r.note.is_empty()).count(),
+        coverage: (source_kind == "cloudtrail-lookup").then(|| {
+            format!("CloudTrail event history holds the last {HISTORY_DAYS} days of the Identity Center account, in the Regions looked up: changes made elsewhere or earlier are not listed")
+        }),
+        sha256: String::new(),
+    }
 }
 
 fn user_counts(users: &[UserSummary], inactive_days: u32) -> UserCounts {

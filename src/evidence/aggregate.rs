@@ -1,6 +1,7 @@
 //! Folding observed events into [`Evidence`], shared by the sources that see single events
 //! (log files, LookupEvents).
 
+use super::changes::{normalize, Change};
 use super::cloudtrail::Observation;
 use super::{Evidence, SkippedFile, SourceInfo, UsageKey, UseKind, Window};
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ pub(crate) struct Aggregate {
     event_ids: HashMap<u128, UseKind>,
     pub(crate) info: SourceInfo,
     by_kind: [u64; 3],
+    changes: Vec<Change>,
 }
 
 impl Aggregate {
@@ -31,6 +33,12 @@ impl Aggregate {
         let (key, time, event_id) = match observation {
             Observation::Failed => {
                 self.info.failed_events += 1;
+                return;
+            }
+            Observation::Change(change) => {
+                if window.contains(change.time) {
+                    self.changes.push(*change);
+                }
                 return;
             }
             Observation::Use {
@@ -77,6 +85,7 @@ impl Aggregate {
         info.duplicate_events += other.info.duplicate_events;
         info.failed_events += other.info.failed_events;
         info.skipped_files.append(&mut other.info.skipped_files);
+        self.changes.append(&mut other.changes);
         for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
             *mine += theirs;
         }
@@ -94,6 +103,7 @@ impl Aggregate {
         ] = self.by_kind;
         Evidence {
             last_seen: self.last_seen,
+            changes: normalize(self.changes),
             source: self.info,
         }
     }

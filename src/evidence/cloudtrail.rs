@@ -5,6 +5,7 @@
 //! would be evidence must have the shape the rules need, else it is an error (evidence that
 //! could not be read must never turn into "unused").
 
+use super::changes::{Actor, Change, ChangeKind};
 use super::{UsageKey, UseKind, UserRef};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -22,6 +23,8 @@ pub enum Observation {
     },
     /// A qualifying event name that failed (`errorCode`): not evidence.
     Failed,
+    /// An access change (a failed one is no change and gives no observation).
+    Change(Box<Change>),
 }
 
 /// Why an event that matters could not be read.
@@ -61,6 +64,47 @@ struct RawEvent<'a> {
     user_identity: Object<RawUserIdentity<'a>>,
     #[serde(borrow, default)]
     service_event_details: Object<RawServiceEventDetails<'a>>,
+    #[serde(borrow, default)]
+    aws_region: Text<'a>,
+    #[serde(borrow, default, rename = "sourceIPAddress")]
+    source_ip_address: Text<'a>,
+    #[serde(borrow, default)]
+    request_parameters: Object<RawChangeFields<'a>>,
+    #[serde(borrow, default)]
+    response_elements: Object<RawChangeFields<'a>>,
+}
+
+/// The request parameters (and response elements) of the four change events.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawChangeFields<'a> {
+    #[serde(borrow, default)]
+    instance_arn: Text<'a>,
+    #[serde(borrow, default)]
+    target_id: Text<'a>,
+    #[serde(borrow, default)]
+    target_type: Text<'a>,
+    #[serde(borrow, default)]
+    permission_set_arn: Text<'a>,
+    #[serde(borrow, default)]
+    principal_type: Text<'a>,
+    #[serde(borrow, default)]
+    principal_id: Text<'a>,
+    #[serde(borrow, default)]
+    identity_store_id: Text<'a>,
+    #[serde(borrow, default)]
+    group_id: Text<'a>,
+    #[serde(borrow, default)]
+    member_id: Object<RawMemberId<'a>>,
+    #[serde(borrow, default)]
+    membership_id: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawMemberId<'a> {
+    #[serde(borrow, default)]
+    user_id: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -72,6 +116,8 @@ struct RawUserIdentity<'a> {
     user_name: Text<'a>,
     #[serde(borrow, default)]
     on_behalf_of: Object<RawOnBehalfOf<'a>>,
+    #[serde(borrow, default)]
+    arn: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -109,24 +155,16 @@ impl RawEvent<'_> {
         else {
             return Ok(None);
         };
+        if let Some(kind) = ChangeKind::of_event(source, name) {
+            return self.change(kind);
+        }
         let Some(kind) = use_kind(source, name) else {
             return Ok(None);
         };
         if self.error_code.is_set() {
             return Ok(Some(Observation::Failed));
         }
-        let field_error = |field, problem: &str| EventError::Field {
-            event_name: name.to_owned(),
-            field,
-            problem: problem.to_owned(),
-        };
-        let time_text = self
-            .event_time
-            .as_str()
-            .ok_or_else(|| field_error("eventTime", "missing or not a string"))?;
-        let time = parse_event_time(time_text).ok_or_else(|| {
-            field_error("eventTime", &format!("{time_text:?}, not an RFC 3339 time"))
-        })?;
+        let time = self.time(name)?;
         let details = self.service_event_details.get();
         let (account_id, role_name) = match kind {
             UseKind::PortalSignIn => {
@@ -162,6 +200,63 @@ impl RawEvent<'_> {
             time,
             event_id: self.event_id.as_str().map(hash_event_id),
         }))
+    }
+
+    /// `eventTime`, which every event that matters must have.
+    fn time(&self, name: &str) -> Result<i64, EventError> {
+        let field_error = |problem: String| EventError::Field {
+            event_name: name.to_owned(),
+            field: "eventTime",
+            problem,
+        };
+        let text = self
+            .event_time
+            .as_str()
+            .ok_or_else(|| field_error("missing or not a string".into()))?;
+        parse_event_time(text).ok_or_else(|| field_error(format!("{text:?}, not an RFC 3339 time")))
+    }
+
+    fn change(&self, kind: ChangeKind) -> Result<Option<Observation>, EventError> {
+        if self.error_code.is_set() {
+            return Ok(None);
+        }
+        let text = |t: &Text| t.non_empty().unwrap_or_default();
+        let mut change = Change::new(kind, self.time(kind.event_name())?);
+        change.event_id = text(&self.event_id);
+        change.aws_region = text(&self.aws_region);
+        change.source_ip_address = text(&self.source_ip_address);
+        if let Some(identity) = self.user_identity.get() {
+            let on_behalf_of = identity.on_behalf_of.get();
+            change.actor = Actor {
+                arn: text(&identity.arn),
+                on_behalf_of_user_id: on_behalf_of.map(|o| text(&o.user_id)).unwrap_or_default(),
+                identity_store_arn: on_behalf_of
+                    .map(|o| text(&o.identity_store_arn))
+                    .unwrap_or_default(),
+            };
+        }
+        if let Some(request) = self.request_parameters.get() {
+            change.instance_arn = text(&request.instance_arn);
+            change.account_id = text(&request.target_id);
+            change.target_type = text(&request.target_type);
+            change.permission_set_arn = text(&request.permission_set_arn);
+            change.principal_type = text(&request.principal_type);
+            change.principal_id = text(&request.principal_id);
+            change.identity_store_id = text(&request.identity_store_id);
+            change.group_id = text(&request.group_id);
+            change.member_user_id = request
+                .member_id
+                .get()
+                .map(|m| text(&m.user_id))
+                .unwrap_or_default();
+            change.membership_id = text(&request.membership_id);
+        }
+        if change.membership_id.is_empty() {
+            if let Some(response) = self.response_elements.get() {
+                change.membership_id = text(&response.membership_id);
+            }
+        }
+        Ok(Some(Observation::Change(Box::new(change))))
     }
 
     fn user_ref(&self) -> UserRef {

@@ -2,6 +2,7 @@
 //! with neither CloudTrail Lake nor an organization trail: the Identity Center account's last
 //! 90 days, one paginated lookup per event name and Region, held under the API's 2 requests/s
 //! per account and Region. Each event's JSON goes through the log files' parser and rules.
+//! The access changes come the same way, one lookup per change event name.
 
 use super::aggregate::Aggregate;
 use super::cloudtrail::observe;
@@ -15,7 +16,16 @@ use aws_smithy_types::DateTime;
 pub const HISTORY_DAYS: u32 = 90;
 /// LookupEvents' quota: 2 requests per second per account and Region.
 const LOOKUP_RATE: f64 = 2.0;
-const EVENT_NAMES: [&str; 3] = ["Federate", "GetRoleCredentials", "UserAuthentication"];
+/// The events of use, then the access changes ([`super::changes::ChangeKind`]).
+const EVENT_NAMES: [&str; 7] = [
+    "Federate",
+    "GetRoleCredentials",
+    "UserAuthentication",
+    "CreateAccountAssignment",
+    "DeleteAccountAssignment",
+    "CreateGroupMembership",
+    "DeleteGroupMembership",
+];
 
 #[derive(Debug, Clone)]
 pub struct LookupOptions {

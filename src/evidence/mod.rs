@@ -4,10 +4,12 @@
 //! Every source (log files here; CloudTrail Lake and Athena later) yields the same
 //! [`Evidence`]: a map from [`UsageKey`] to the latest event time. The key keeps the user as
 //! the event named them ([`UserRef`]); deciding which directory user that is happens in the
-//! join (`crate::report`), with the same rules for every source.
+//! join (`crate::report`), with the same rules for every source. The same sources also give
+//! the access changes in the window ([`changes`]).
 
 mod aggregate;
 pub mod athena;
+pub mod changes;
 pub mod cloudtrail;
 pub mod lake;
 pub mod logs;
@@ -124,6 +126,8 @@ pub struct SkippedFile {
 #[derive(Debug, Default)]
 pub struct Evidence {
     pub last_seen: HashMap<UsageKey, i64>,
+    /// The access changes in the window, in [`changes::normalize`]'s order.
+    pub changes: Vec<changes::Change>,
     pub source: SourceInfo,
 }
 

@@ -1,7 +1,9 @@
 //! Rows of the evidence query (CloudTrail Lake, Athena) into [`Evidence`], by the same rules
 //! the log reader applies to single events. Each row is one evidence key: the user as the
 //! events named them, the event name, account and role, the latest time and the event count.
+//! The change query's rows are single change events, read into [`Change`]s.
 
+use super::changes::{normalize, Actor, Change, ChangeKind};
 use super::cloudtrail::{parse_event_time, use_kind};
 use super::{Evidence, SourceInfo, UsageKey, UseKind, UserRef};
 use std::collections::HashMap;
@@ -93,3 +95,127 @@ pub(crate) fn evidence_from_rows(
     evidence.source = info;
     Ok(evidence)
 }
+
+/// The columns of the change query's result (CloudTrail Lake, Athena), in order.
+pub const CHANGE_COLUMNS: [&str; 18] = [
+    "event_time",
+    "event_source",
+    "event_name",
+    "event_id",
+    "aws_region",
+    "source_ip_address",
+    "actor_arn",
+    "actor_on_behalf_of_user_id",
+    "actor_identity_store_arn",
+    "instance_arn",
+    "account_id",
+    "target_type",
+    "permission_set_arn",
+    "principal_type",
+    "principal_id",
+    "identity_store_id",
+    "group_id",
+    "member_user_id",
+];
+
+/// The change query's membership id column: the request's, else the response's.
+pub const MEMBERSHIP_ID_COLUMN: &str = "membership_id";
+
+/// Turns the change query's rows into changes, as the log reader reads the same events.
+pub(crate) fn changes_from_rows(
+    rows: Vec<HashMap<String, String>>,
+) -> Result<Vec<Change>, RowError> {
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let text = |column: &str| row.get(column).cloned().unwrap_or_default();
+        let Some(kind) = ChangeKind::of_event(&text("event_source"), &text("event_name")) else {
+            continue;
+        };
+        let Some(time) = row.get("event_time").and_then(|t| parse_event_time(t)) else {
+            return Err(RowError {
+                column: "event_time",
+                row,
+            });
+        };
+        let mut change = Change::new(kind, time);
+        change.event_id = text("event_id");
+        change.aws_region = text("aws_region");
+        change.source_ip_address = text("source_ip_address");
+        change.actor = Actor {
+            arn: text("actor_arn"),
+            on_behalf_of_user_id: text("actor_on_behalf_of_user_id"),
+            identity_store_arn: text("actor_identity_store_arn"),
+        };
+        change.instance_arn = text("instance_arn");
+        change.account_id = text("account_id");
+        change.target_type = text("target_type");
+        change.permission_set_arn = text("permission_set_arn");
+        change.principal_type = text("principal_type");
+        change.principal_id = text("principal_id");
+        change.identity_store_id = text("identity_store_id");
+        change.group_id = text("group_id");
+        change.member_user_id = text("member_user_id");
+        change.membership_id = text(MEMBERSHIP_ID_COLUMN);
+        changes.push(change);
+    }
+    Ok(normalize(changes))
+}
+
+/// How one SQL dialect (Lake's schema, an Athena table's style) reads the fields of the
+/// change query; each takes the field's path in the event's JSON (`onBehalfOf.userId`).
+pub(crate) struct ChangeFields<'a> {
+    pub identity: &'a dyn Fn(&str) -> String,
+    pub request: &'a dyn Fn(&str) -> String,
+    pub response: &'a dyn Fn(&str) -> String,
+}
+
+/// The change query's select list, columns in [`CHANGE_COLUMNS`] order, then the membership id.
+pub(crate) fn change_select(fields: &ChangeFields) -> String {
+    let request_keys = [
+        ("instanceArn", "instance_arn"),
+        ("targetId", "account_id"),
+        ("targetType", "target_type"),
+        ("permissionSetArn", "permission_set_arn"),
+        ("principalType", "principal_type"),
+        ("principalId", "principal_id"),
+        ("identityStoreId", "identity_store_id"),
+        ("groupId", "group_id"),
+        ("memberId.userId", "member_user_id"),
+    ];
+    let mut items = vec![
+        "eventtime AS event_time".to_owned(),
+        "eventsource AS event_source".into(),
+        "eventname AS event_name".into(),
+        "eventid AS event_id".into(),
+        "awsregion AS aws_region".into(),
+        "sourceipaddress AS source_ip_address".into(),
+        format!("{} AS actor_arn", (fields.identity)("arn")),
+        format!(
+            "{} AS actor_on_behalf_of_user_id",
+            (fields.identity)("onBehalfOf.userId")
+        ),
+        format!(
+            "{} AS actor_identity_store_arn",
+            (fields.identity)("onBehalfOf.identityStoreArn")
+        ),
+    ];
+    items.extend(
+        request_keys
+            .iter()
+            .map(|(path, alias)| format!("{} AS {alias}", (fields.request)(path))),
+    );
+    items.push(format!(
+        "coalesce({}, {}) AS {MEMBERSHIP_ID_COLUMN}",
+        (fields.request)("membershipId"),
+        (fields.response)("membershipId")
+    ));
+    items.join(",\n       ")
+}
+
+/// The change query's condition on the events, after the window: the four change events
+/// that succeeded.
+pub(crate) const CHANGE_EVENTS_FILTER: &str = "(errorcode IS NULL OR errorcode = '')
+  AND ((eventsource = 'sso.amazonaws.com'
+        AND eventname IN ('CreateAccountAssignment', 'DeleteAccountAssignment'))
+    OR (eventsource = 'identitystore.amazonaws.com'
+        AND eventname IN ('CreateGroupMembership', 'DeleteGroupMembership')))";

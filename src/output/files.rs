@@ -3,7 +3,7 @@
 //! never destroys the previous report.
 
 use super::html::render_html;
-use super::report_csv::{write_csv, write_users_csv};
+use super::report_csv::{write_changes_csv, write_csv, write_users_csv};
 use super::Manifest;
 use crate::report::Report;
 use sha2::{Digest, Sha256};
@@ -114,7 +114,7 @@ fn write_file(
 pub struct Artifact {
     /// The file name: the report's own, or its stem with [`Self::suffix`].
     pub name: String,
-    /// `.csv`, `.users.csv`, `.html` or `.manifest.json`.
+    /// `.csv`, `.users.csv`, `.html`, `.changes.csv` or `.manifest.json`.
     pub suffix: &'static str,
     pub content_type: &'static str,
     pub body: Vec<u8>,
@@ -125,8 +125,8 @@ fn stem_of(report_name: &str) -> &str {
     report_name.strip_suffix(".csv").unwrap_or(report_name)
 }
 
-/// Renders the report, the user summary, the HTML view and, last, the manifest that records
-/// the other files' names and SHA-256. `report_name` is the report's file name.
+/// Renders the report, the user summary, the HTML view, the changes file and, last, the
+/// manifest that records the other files' names and SHA-256. `report_name` is the report's file name.
 pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str) -> Vec<Artifact> {
     let stem = stem_of(report_name);
     let artifact = |suffix: &'static str, content_type, body: Vec<u8>| Artifact {
@@ -143,11 +143,14 @@ pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str)
     write_csv(&mut csv, &report.rows).expect("writing CSV to memory cannot fail");
     let mut users = Vec::new();
     write_users_csv(&mut users, &report.users).expect("writing CSV to memory cannot fail");
+    let mut changes = Vec::new();
+    write_changes_csv(&mut changes, &report.changes).expect("writing CSV to memory cannot fail");
     let html = render_html(report, &manifest).into_bytes();
     let mut artifacts = vec![
         artifact(".csv", "text/csv; charset=utf-8", csv),
         artifact(".users.csv", "text/csv; charset=utf-8", users),
         artifact(".html", "text/html; charset=utf-8", html),
+        artifact(".changes.csv", "text/csv; charset=utf-8", changes),
     ];
     manifest.report.file = artifacts[0].name.clone();
     manifest.report.sha256 = sha256_hex(&artifacts[0].body);
@@ -155,6 +158,8 @@ pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str)
     manifest.users.sha256 = sha256_hex(&artifacts[1].body);
     manifest.html.file = artifacts[2].name.clone();
     manifest.html.sha256 = sha256_hex(&artifacts[2].body);
+    manifest.changes.file = artifacts[3].name.clone();
+    manifest.changes.sha256 = sha256_hex(&artifacts[3].body);
     let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
     json.push(b'\n');
     artifacts.push(artifact(".manifest.json", "application/json", json));

@@ -113,6 +113,10 @@ mod tests {
             last_console_use: None,
             last_cli_use: cli,
             last_portal_sign_in: None,
+            granted_at: None,
+            granted_by: HOSTILE.into(),
+            member_since: None,
+            member_added_by: String::new(),
             as_of: 1_795_305_600,
         }
     }
@@ -142,6 +146,7 @@ mod tests {
                 row("111111111111", "bob", "Bob", Some(1_795_168_800)),
                 row("222222222222", "carol", "Carol", None),
             ],
+            changes: Vec::new(),
             users: vec![
                 user("alice", HOSTILE, ActivityStatus::NeverSeen),
                 user("bob", "Bob", ActivityStatus::Active),
@@ -180,6 +185,7 @@ mod tests {
                 ..UserCounts::default()
             },
             html: Default::default(),
+            changes: Default::default(),
             warnings: vec![Warning {
                 code: "unknown_users",
                 message: "2 keys name <script>users</script> & others".into(),

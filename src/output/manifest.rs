@@ -3,6 +3,7 @@
 use crate::evidence::SourceInfo;
 use crate::report::JoinStats;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -19,6 +20,8 @@ pub struct Manifest {
     pub users: UserCounts,
     /// The HTML view of the same data (`.html`).
     pub html: FileInfo,
+    /// The access changes in the window (`.changes.csv`).
+    pub changes: ChangeCounts,
     pub warnings: Vec<Warning>,
 }
 
@@ -76,6 +79,20 @@ pub struct UserCounts {
     pub inactive: usize,
     pub never_seen: usize,
     pub new: usize,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChangeCounts {
+    pub file: String,
+    pub rows: usize,
+    /// Changes per event name, every one of the four named.
+    pub by_event_name: BTreeMap<&'static str, usize>,
+    /// `DeleteGroupMembership` events whose group and user could not be found.
+    pub memberships_unresolved: usize,
+    /// What the source can hold, when it holds less than the window (event history).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<String>,
     pub sha256: String,
 }
 

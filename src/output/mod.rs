@@ -1,4 +1,5 @@
-//! Writing the report: the CSV, the user summary, the HTML view and the manifest, put in place
+//! Writing the report: the CSV, the user summary, the changes file, the HTML view and the
+//! manifest, put in place
 //! without ever leaving a partial file where a previous report was.
 
 mod files;
@@ -14,9 +15,9 @@ pub use files::{
 };
 pub use html::render_html;
 pub use manifest::{
-    DirectoryInfo, FileInfo, Manifest, ReportCounts, ToolInfo, UserCounts, Warning,
+    ChangeCounts, DirectoryInfo, FileInfo, Manifest, ReportCounts, ToolInfo, UserCounts, Warning,
 };
 pub use report_csv::{
-    format_opt_time, format_time, spreadsheet_safe, write_csv, write_users_csv, COLUMNS,
-    USER_COLUMNS,
+    format_opt_time, format_time, spreadsheet_safe, write_changes_csv, write_csv, write_users_csv,
+    CHANGE_COLUMNS, COLUMNS, USER_COLUMNS,
 };

@@ -1,12 +1,12 @@
-//! The report and the user summary as CSV (RFC 4180, UTF-8, header row, CRLF), safe to open in
+//! The report, the user summary and the changes file as CSV (RFC 4180, UTF-8, header row, CRLF), safe to open in
 //! a spreadsheet.
 
-use crate::report::{Row, UserState, UserSummary};
+use crate::report::{ChangeRow, Row, UserState, UserSummary};
 use chrono::{DateTime, Utc};
 use std::io::Write;
 
 /// The report's columns, in order. More may be appended later; none will be reordered.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 23] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -26,6 +26,38 @@ pub const COLUMNS: [&str; 19] = [
     "days_since_last_used",
     "usage_status",
     "last_portal_sign_in",
+    "granted_at",
+    "granted_by",
+    "member_since",
+    "member_added_by",
+];
+
+/// The changes file's columns, in order, under the same promise.
+pub const CHANGE_COLUMNS: [&str; 24] = [
+    "event_time",
+    "event_name",
+    "event_source",
+    "account_id",
+    "account_name",
+    "permission_set_arn",
+    "permission_set_name",
+    "principal_type",
+    "principal_id",
+    "principal_name",
+    "group_id",
+    "group_name",
+    "user_id",
+    "user_name",
+    "membership_id",
+    "actor_arn",
+    "actor_user_id",
+    "actor_user_name",
+    "source_ip_address",
+    "aws_region",
+    "event_id",
+    "instance_arn",
+    "identity_store_id",
+    "note",
 ];
 
 /// The user summary's columns, in order, under the same promise.
@@ -78,7 +110,7 @@ pub fn user_status(row: &Row) -> &'static str {
     }
 }
 
-pub fn report_cells(row: &Row) -> [String; 19] {
+pub fn report_cells(row: &Row) -> [String; 23] {
     [
         row.account_id.clone(),
         row.account_name.clone(),
@@ -99,6 +131,40 @@ pub fn report_cells(row: &Row) -> [String; 19] {
         format_opt_number(row.days_since_last_used()),
         row.usage_status().as_str().to_owned(),
         format_opt_time(row.last_portal_sign_in),
+        format_opt_time(row.granted_at),
+        row.granted_by.clone(),
+        format_opt_time(row.member_since),
+        row.member_added_by.clone(),
+    ]
+}
+
+pub fn change_cells(row: &ChangeRow) -> [String; 24] {
+    let change = &row.change;
+    [
+        format_time(change.time),
+        change.kind.event_name().to_owned(),
+        change.kind.event_source().to_owned(),
+        change.account_id.clone(),
+        row.account_name.clone(),
+        change.permission_set_arn.clone(),
+        row.permission_set_name.clone(),
+        change.principal_type.clone(),
+        change.principal_id.clone(),
+        row.principal_name.clone(),
+        row.group_id.clone(),
+        row.group_name.clone(),
+        row.user_id.clone(),
+        row.user_name.clone(),
+        change.membership_id.clone(),
+        change.actor.arn.clone(),
+        row.actor_user_id.clone(),
+        row.actor_user_name.clone(),
+        change.source_ip_address.clone(),
+        change.aws_region.clone(),
+        change.event_id.clone(),
+        change.instance_arn.clone(),
+        change.identity_store_id.clone(),
+        row.note.clone(),
     ]
 }
 
@@ -145,6 +211,11 @@ pub fn write_table<W: Write, T, const N: usize>(
 /// Writes the report: header and every row.
 pub fn write_csv<W: Write>(out: W, rows: &[Row]) -> csv::Result<()> {
     write_table(out, COLUMNS, rows, report_cells)
+}
+
+/// Writes the changes file: every access change in the window.
+pub fn write_changes_csv<W: Write>(out: W, changes: &[ChangeRow]) -> csv::Result<()> {
+    write_table(out, CHANGE_COLUMNS, changes, change_cells)
 }
 
 /// Writes the user summary.

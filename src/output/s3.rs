@@ -1,4 +1,4 @@
-//! Putting the report in the security bucket: first under a dated archive key that is never
+//! Putting the report (and the files beside it) in the security bucket: first under a dated archive key that is never
 //! overwritten, then copied to `latest/`. A run that fails before the copy leaves `latest/`
 //! as it was; the `year=/month=/day=` layout lets Athena and QuickSight read the history as a
 //! partitioned table.
@@ -73,10 +73,12 @@ pub struct Published {
     pub report_s3_uri: String,
     pub users_s3_uri: String,
     pub html_s3_uri: String,
+    pub changes_s3_uri: String,
     pub manifest_s3_uri: String,
     pub latest_s3_uri: String,
     pub latest_users_s3_uri: String,
     pub latest_html_s3_uri: String,
+    pub latest_changes_s3_uri: String,
     pub latest_manifest_s3_uri: String,
 }
 
@@ -110,10 +112,12 @@ pub async fn publish(
         report_s3_uri: uri(&archive, ".csv"),
         users_s3_uri: uri(&archive, ".users.csv"),
         html_s3_uri: uri(&archive, ".html"),
+        changes_s3_uri: uri(&archive, ".changes.csv"),
         manifest_s3_uri: uri(&archive, ".manifest.json"),
         latest_s3_uri: uri(&latest, ".csv"),
         latest_users_s3_uri: uri(&latest, ".users.csv"),
         latest_html_s3_uri: uri(&latest, ".html"),
+        latest_changes_s3_uri: uri(&latest, ".changes.csv"),
         latest_manifest_s3_uri: uri(&latest, ".manifest.json"),
     })
 }

@@ -4,9 +4,11 @@
 //! the last console and CLI use per (user, account, permission set name) and the last portal
 //! sign-in per user. Assignments are then expanded (groups to their members) and each row
 //! takes the uses of its (user, account, permission set). Uses that match no assignment are
-//! counted, never turned into rows.
+//! counted, never turned into rows. The access changes in the window ([`changes`]) give each
+//! row its latest grant and group membership.
 
 pub mod attribution;
+pub mod changes;
 mod rows;
 mod users;
 
@@ -16,6 +18,7 @@ pub use users::{ActivityStatus, UserSummary};
 use crate::directory::{Assignment, Snapshot};
 use crate::evidence::{Evidence, UseKind, Window};
 use attribution::{Attribution, Attributor};
+pub use changes::ChangeRow;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -57,6 +60,8 @@ pub struct JoinStats {
 
 pub struct Report {
     pub rows: Vec<Row>,
+    /// Every access change in the window, named through the directory, sorted by time.
+    pub changes: Vec<ChangeRow>,
     /// One per directory user, see [`users`].
     pub users: Vec<UserSummary>,
     pub join: JoinStats,
@@ -76,8 +81,11 @@ pub fn build_report(
     let mut granted: HashSet<UseKey> = HashSet::new();
     let mut rows = Vec::new();
     let context = rows::Context::new(snapshot, window);
+    let changes = changes::name_changes(snapshot, &evidence.changes);
+    let change_index = changes::index_changes(&changes);
     for assignment in unique_assignments(&snapshot.assignments) {
         for mut row in context.expand(assignment) {
+            row.set_changes(&change_index);
             if row.user_state == UserState::Found {
                 let key = (
                     row.user_id.clone(),
@@ -113,7 +121,12 @@ pub fn build_report(
             inactive_days,
         },
     );
-    Report { rows, users, join }
+    Report {
+        rows,
+        changes,
+        users,
+        join,
+    }
 }
 
 fn attribute_evidence(

@@ -1,5 +1,6 @@
 //! Report rows: what one assignment means for one user.
 
+use super::changes::ChangeIndex;
 use super::Usage;
 use crate::directory::{
     Account, Assignment, Group, PermissionSet, PrincipalType, Snapshot, User, UserStatus,
@@ -49,6 +50,13 @@ pub struct Row {
     pub last_console_use: Option<i64>,
     pub last_cli_use: Option<i64>,
     pub last_portal_sign_in: Option<i64>,
+    /// The latest grant of the row's assignment in the window (to the group, for a group's
+    /// member), and who made it.
+    pub granted_at: Option<i64>,
+    pub granted_by: String,
+    /// GROUP rows: the latest addition of the user to the group in the window, and who made it.
+    pub member_since: Option<i64>,
+    pub member_added_by: String,
     /// `as_of`, in Unix seconds: `days_since_last_used` counts from it.
     pub as_of: i64,
 }
@@ -76,6 +84,29 @@ impl Row {
         self.last_console_use = usage.console;
         self.last_cli_use = usage.cli;
         self.last_portal_sign_in = portal;
+    }
+
+    /// Takes the latest grant of its assignment and, for a group's member, of its membership.
+    pub(super) fn set_changes(&mut self, index: &ChangeIndex) {
+        let principal_id = match self.assignment_type {
+            PrincipalType::Group => &self.group_id,
+            PrincipalType::User => &self.user_id,
+        };
+        let key = (
+            self.account_id.clone(),
+            self.permission_set_arn.clone(),
+            self.assignment_type.as_str().to_owned(),
+            principal_id.clone(),
+        );
+        if let Some((time, by)) = index.grants.get(&key) {
+            (self.granted_at, self.granted_by) = (Some(*time), by.clone());
+        }
+        if self.assignment_type == PrincipalType::Group {
+            let key = (self.group_id.clone(), self.user_id.clone());
+            if let Some((time, by)) = index.memberships.get(&key) {
+                (self.member_since, self.member_added_by) = (Some(*time), by.clone());
+            }
+        }
     }
 
     /// (account_id, permission_set_name, user_name, assignment_type, group_name), then ids
@@ -193,6 +224,10 @@ impl<'a> Context<'a> {
             last_console_use: None,
             last_cli_use: None,
             last_portal_sign_in: None,
+            granted_at: None,
+            granted_by: String::new(),
+            member_since: None,
+            member_added_by: String::new(),
             as_of: self.as_of,
         }
     }

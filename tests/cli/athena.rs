@@ -177,8 +177,8 @@ fn polling_pages_retries_and_failures() {
     let count = |op: &str| calls.iter().filter(|(o, _)| o == op).count();
     assert_eq!(
         count("StartQueryExecution"),
-        3,
-        "retried TooManyRequestsException"
+        4,
+        "retried TooManyRequestsException twice, then the evidence and change queries"
     );
     assert!(count("GetQueryResults") >= 5, "pages of one row");
 

@@ -36,19 +36,20 @@ fn output_files(s: &Scratch) -> std::collections::BTreeMap<String, Vec<u8>> {
 }
 
 /// Runs `generate`, expects failure with `expected` in the message, and checks that the
-/// previous report, user summary, HTML and manifest are untouched and no temporary file is left.
+/// previous report, user summary, HTML, changes and manifest are untouched and no temporary file is left.
 fn assert_fails_keeping_previous(s: &Scratch, extra: &[&str], expected: &[&str]) {
     let before = output_files(s);
     let names: Vec<&String> = before.keys().collect();
     assert_eq!(
         names,
         [
+            "report.changes.csv",
             "report.csv",
             "report.html",
             "report.manifest.json",
             "report.users.csv"
         ],
-        "the previous run should have written four files"
+        "the previous run should have written five files"
     );
     let out = s.generate(extra);
     assert!(!out.status.success(), "the run should have failed");

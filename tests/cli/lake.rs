@@ -193,7 +193,8 @@ fn max_concurrent_queries_is_retried() {
         &["--lookback-days", "3653"],
     );
     assert_success(&out);
-    assert_eq!(operations(&s, "StartQuery"), 3);
+    // Two rejected, then the evidence query and the change query.
+    assert_eq!(operations(&s, "StartQuery"), 4);
 }
 
 #[test]

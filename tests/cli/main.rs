@@ -3,6 +3,7 @@
 mod athena;
 mod aws_directory;
 mod bad_input;
+mod changes;
 mod emulators;
 mod html;
 mod lake;

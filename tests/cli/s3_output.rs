@@ -119,10 +119,12 @@ fn the_report_is_archived_by_day_and_copied_to_latest() {
         get(&emulator, "idc/latest/credential-report.manifest.json").body,
         get(&emulator, &format!("{ARCHIVE}.manifest.json")).body
     );
-    // The user summary and the HTML view travel with the report, named in its manifest.
+    // The user summary, the HTML view and the changes travel with the report, named in its
+    // manifest.
     for (suffix, content_type, entry) in [
         (".users.csv", "text/csv; charset=utf-8", "users"),
         (".html", "text/html; charset=utf-8", "html"),
+        (".changes.csv", "text/csv; charset=utf-8", "changes"),
     ] {
         let object = get(&emulator, &format!("{ARCHIVE}{suffix}"));
         assert_eq!(object.content_type.as_deref(), Some(content_type));

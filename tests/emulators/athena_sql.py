@@ -1,7 +1,7 @@
 """Runs Athena's (Trino) SQL on DuckDB: the means behind the corrections listed in athena.py.
 
-- `SESSION_SQL`: settings and macros that give DuckDB Trino's meaning (lake_sql's, plus
-  Trino's JSON functions);
+- `SESSION_SQL`: settings and macros that give DuckDB Trino's meaning (lake_sql's, with
+  json_extract_scalar, plus Trino's json_extract);
 - `rewrite_for_duckdb`: renames, outside literals and quoted names, the Trino functions
   whose DuckDB namesake means something else;
 - `parse_select`: DuckDB's parse tree of a single SELECT (or the Athena error for others);
@@ -21,28 +21,13 @@ import duckdb
 
 from lake_sql import SESSION_SQL as LAKE_SESSION_SQL, sql_pieces, walk
 
-# Trino's JSON path accepts `$["key"]`; DuckDB's spells it `$."key"`.
-JSON_PATH_MACRO = r"""CREATE MACRO trino_json_path(path) AS
-    regexp_replace(path, '\[\s*"([^"]*)"\s*\]', '."\1"', 'g')"""
-
-# Trino's json_extract_scalar takes varchar or json, and returns the scalar at the path as
-# varchar: NULL for an object, an array, a JSON null, a missing path, or text that is not
-# JSON. DuckDB has no json_extract_scalar; its json_extract_string returns objects as text
-# and raises on malformed JSON. Any other argument type fails as Trino fails it.
-JSON_EXTRACT_SCALAR_MACRO = """CREATE MACRO json_extract_scalar(doc, path) AS CASE
-    WHEN typeof(doc) NOT IN ('VARCHAR', 'JSON', 'NULL', '"NULL"') THEN error(
-        'Unexpected parameters (' || typeof(doc) || ', varchar) for function json_extract_scalar. '
-        || 'Expected: json_extract_scalar(varchar(x), JsonPath), json_extract_scalar(json, JsonPath)')
-    WHEN NOT json_valid(doc) THEN NULL
-    WHEN json_type(doc, trino_json_path(path)) IN ('OBJECT', 'ARRAY') THEN NULL
-    ELSE json_extract_string(doc, trino_json_path(path)) END"""
-
 # Trino's json_extract: the JSON at the path, NULL for text that is not JSON.
 JSON_EXTRACT_MACRO = """CREATE MACRO trino_json_extract(doc, path) AS CASE
     WHEN NOT json_valid(doc) THEN NULL
     ELSE json_extract(doc, trino_json_path(path)) END"""
 
-SESSION_SQL = (*LAKE_SESSION_SQL, JSON_PATH_MACRO, JSON_EXTRACT_SCALAR_MACRO, JSON_EXTRACT_MACRO)
+# Lake's session already has Trino's JSON path and json_extract_scalar (lake_sql).
+SESSION_SQL = (*LAKE_SESSION_SQL, JSON_EXTRACT_MACRO)
 
 # Trino functions whose DuckDB namesake differs, and the macro each becomes.
 RENAMED_FUNCTIONS = {"json_extract": "trino_json_extract", "element_at": "trino_element_at"}

@@ -37,6 +37,12 @@ Lake (Trino) and DuckDB differences corrected here (mechanisms in lake_sql.py):
  5. Integer division: `7 / 2` is 3 in Trino, 3.5 in DuckDB; DuckDB's integer_division is set.
  6. NULL ordering: pinned to NULLS LAST in both directions, Trino's default.
  7. Time zone: the session is UTC, as Lake's is, whatever the machine's zone.
+ 8. `json_extract_scalar(json, path)`: a Trino function DuckDB lacks; a macro gives Trino's
+    meaning (the scalar as varchar; NULL for objects, arrays, missing paths or text that is
+    not JSON), shared with the Athena emulator. The change query reads nested request
+    parameters (`memberId.userId`) with it: a `map<string,string>` column holds a nested
+    object as its JSON text (lake_schema.py), which is an assumption, as public material
+    does not show Lake's text for nested values.
 Checked to behave as in Trino with no change (see test_lake.py): `timestamp '...'`
 literals, comparing `eventtime` with a string, `max(eventTime)`, `count(DISTINCT ...)`,
 `IN (...)`, `GROUP BY 1, 2, ...`, and case-insensitive column and struct field names

@@ -29,6 +29,22 @@ import duckdb
 # an alias of map_extract and returns a one-element LIST (or an empty list). DuckDB's
 # subscript `container[key]` has Trino's meaning for maps (value or NULL) and arrays
 # (1-based, negative from the end, NULL out of range), so the macro is just that.
+# Trino's JSON path accepts `$["key"]`; DuckDB's spells it `$."key"`.
+JSON_PATH_MACRO = r"""CREATE MACRO trino_json_path(path) AS
+    regexp_replace(path, '\[\s*"([^"]*)"\s*\]', '."\1"', 'g')"""
+
+# Trino's json_extract_scalar takes varchar or json, and returns the scalar at the path as
+# varchar: NULL for an object, an array, a JSON null, a missing path, or text that is not
+# JSON. DuckDB has no json_extract_scalar; its json_extract_string returns objects as text
+# and raises on malformed JSON. Any other argument type fails as Trino fails it.
+JSON_EXTRACT_SCALAR_MACRO = """CREATE MACRO json_extract_scalar(doc, path) AS CASE
+    WHEN typeof(doc) NOT IN ('VARCHAR', 'JSON', 'NULL', '"NULL"') THEN error(
+        'Unexpected parameters (' || typeof(doc) || ', varchar) for function json_extract_scalar. '
+        || 'Expected: json_extract_scalar(varchar(x), JsonPath), json_extract_scalar(json, JsonPath)')
+    WHEN NOT json_valid(doc) THEN NULL
+    WHEN json_type(doc, trino_json_path(path)) IN ('OBJECT', 'ARRAY') THEN NULL
+    ELSE json_extract_string(doc, trino_json_path(path)) END"""
+
 SESSION_SQL = (
     "SET TimeZone = 'UTC'",
     # Trino: integer / integer is an integer; DuckDB's `/` would give a double.
@@ -36,6 +52,8 @@ SESSION_SQL = (
     # Trino sorts NULLs last in both directions; pin it rather than rely on the default.
     "SET default_null_order = 'nulls_last'",
     "CREATE MACRO trino_element_at(container, key) AS container[key]",
+    JSON_PATH_MACRO,
+    JSON_EXTRACT_SCALAR_MACRO,
 )
 
 # One lexical piece of SQL: a string literal, a quoted identifier, a comment, or code.

@@ -280,6 +280,25 @@ def test_lake_sql_runs_with_trino_meaning(lake: Emulator, sql: str, expected: li
     assert [as_dict(row) for row in run_query(lake.client, sql)] == expected
 
 
+CHANGE_FIXTURES = REPO / "tests" / "data" / "changes"
+
+
+def test_nested_request_parameters_are_json_text_read_with_json_extract_scalar(tmp_path: Path) -> None:
+    """The change query's reads: a nested request parameter (`memberId`) is held in the map as
+    its JSON text, which Trino's json_extract_scalar reads; a missing key is NULL."""
+    sql = (f"SELECT eventName AS n, element_at(requestParameters, 'memberId') AS m, "
+           f"json_extract_scalar(element_at(requestParameters, 'memberId'), '$.userId') AS u, "
+           f"coalesce(element_at(requestParameters, 'membershipId'), "
+           f"element_at(responseElements, 'membershipId')) AS id, "
+           f"json_extract_scalar(element_at(requestParameters, 'nope'), '$.userId') AS missing "
+           f"FROM {STORE_ID} WHERE eventID = '1f0e0d0c-0000-4000-8000-0000000000e3'")
+    with emulator(tmp_path, events=CHANGE_FIXTURES) as running:
+        rows = [as_dict(row) for row in run_query(running.client, sql)]
+    assert rows == [{"n": "CreateGroupMembership", "m": '{"userId":"94e80458-9021-70ea-08fa-c3a10a1d8a92"}',
+                     "u": "94e80458-9021-70ea-08fa-c3a10a1d8a92",
+                     "id": "906791299c-11111111-aaaa-bbbb-cccc-000000000001"}]
+
+
 def test_rewrite_touches_only_the_store_identifier_and_element_at() -> None:
     sql = (f"SELECT element_at(m, 'element_at(') AS \"element_at\" FROM {STORE_ID.lower()} "
            f"WHERE x = '{STORE_ID}' -- {STORE_ID}\nAND y = 1")

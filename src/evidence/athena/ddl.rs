@@ -4,8 +4,8 @@
 
 use super::sql::{check_account, check_region, NameError, TableRef};
 
-/// Columns and their Hive types: what the evidence query reads, nothing more.
-pub const COLUMNS: [(&str, &str); 8] = [
+/// Columns and their Hive types: what the evidence and change queries read, nothing more.
+pub const COLUMNS: [(&str, &str); 12] = [
     ("eventversion", "string"),
     (
         "useridentity",
@@ -17,6 +17,10 @@ pub const COLUMNS: [(&str, &str); 8] = [
     ("errorcode", "string"),
     ("eventid", "string"),
     ("serviceeventdetails", "string"),
+    ("awsregion", "string"),
+    ("sourceipaddress", "string"),
+    ("requestparameters", "string"),
+    ("responseelements", "string"),
 ];
 
 pub struct DdlOptions {
@@ -146,6 +150,7 @@ mod tests {
             .unwrap();
         let found = shape("security.idc_trail", &table).unwrap();
         assert_eq!(found.user_identity, Style::Struct);
+        assert!(found.has_change_columns);
         assert!(
             found.partitions.account.is_some()
                 && found.partitions.region.is_some()

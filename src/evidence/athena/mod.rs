@@ -1,17 +1,18 @@
 //! Evidence from Athena over the organization trail in S3 (for organizations without
 //! CloudTrail Lake): Glue `GetTable` to learn the table's style and partitions, then one
-//! aggregated, partition-pruned query, read into the same [`Evidence`] as every source.
+//! aggregated, partition-pruned query, read into the same [`Evidence`] as every source, and
+//! one more, as pruned, for the access changes.
 
 pub mod ddl;
 pub mod sql;
 pub mod table;
 
-use super::query_rows::{evidence_from_rows, RowError};
+use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, SourceWarning, Window};
 use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
-use sql::{evidence_query, Scope, TableRef};
+use sql::{change_query, evidence_query, Scope, TableRef};
 use std::collections::HashMap;
 use table::TableError;
 use tokio::time::Instant;
@@ -95,19 +96,24 @@ pub async fn read_athena(
             "the query reads every account's partitions: pass --athena-account with the account that owns the Identity Center instance to scan only its logs".into(),
         ));
     }
-    let started = Instant::now();
-    let sql = evidence_query(&options.table, &shape, window, &scope);
-    let query_id = athena.start(&sql).await?;
-    let bytes_scanned = athena.wait(&query_id).await?;
-    let rows = athena.results(&query_id).await?;
-    info.queries.push(QueryRecord {
-        query_id,
-        sql,
-        bytes_scanned,
-        events_scanned: 0,
-        run_time_ms: started.elapsed().as_millis() as u64,
-    });
-    Ok(evidence_from_rows(rows, info)?)
+    let (record, rows) = athena
+        .query(evidence_query(&options.table, &shape, window, &scope))
+        .await?;
+    info.queries.push(record);
+    let mut evidence = evidence_from_rows(rows, info)?;
+    if shape.has_change_columns {
+        let (record, rows) = athena
+            .query(change_query(&options.table, &shape, window, &scope))
+            .await?;
+        evidence.source.queries.push(record);
+        evidence.changes = changes_from_rows(rows)?;
+    } else {
+        evidence.source.warnings.push(SourceWarning::new(
+            "source_misses_access_changes",
+            format!("{name} lacks one of the columns {} (as JSON text): the access-change history (granted_at, member_since, the changes file) is empty. Recreate the table with the DDL from `idc-credential-report athena-ddl`", table::CHANGE_COLUMNS.join(", ")),
+        ));
+    }
+    Ok(evidence)
 }
 
 struct Athena<'a> {
@@ -118,6 +124,25 @@ struct Athena<'a> {
 }
 
 impl Athena<'_> {
+    /// Runs one query to its end and reads its rows.
+    async fn query(
+        &self,
+        sql: String,
+    ) -> Result<(QueryRecord, Vec<HashMap<String, String>>), AthenaError> {
+        let started = Instant::now();
+        let query_id = self.start(&sql).await?;
+        let bytes_scanned = self.wait(&query_id).await?;
+        let rows = self.results(&query_id).await?;
+        let record = QueryRecord {
+            query_id,
+            sql,
+            bytes_scanned,
+            events_scanned: 0,
+            run_time_ms: started.elapsed().as_millis() as u64,
+        };
+        Ok((record, rows))
+    }
+
     async fn start(&self, sql: &str) -> Result<String, AthenaError> {
         let options = self.options;
         let context = QueryExecutionContext::builder()

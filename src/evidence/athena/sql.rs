@@ -1,9 +1,10 @@
-//! The one Athena query per report: the same evidence as CloudTrail Lake's, for the table's
-//! style, bounded by `eventtime` and, when the table is partitioned, by its partitions (so
+//! The Athena queries of a report (the evidence, then the access changes): the same as
+//! CloudTrail Lake's, for the table's style, bounded by `eventtime` and, when the table is partitioned, by its partitions (so
 //! that a run scans days of the Identity Center account and Region, not all history).
 //! Only validated names and tool-formatted values reach the text.
 
 use super::table::{Style, TableShape};
+use crate::evidence::query_rows::{change_select, ChangeFields, CHANGE_EVENTS_FILTER};
 use crate::evidence::Window;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,20 +70,17 @@ fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
-pub fn evidence_query(
-    table: &TableRef,
-    shape: &TableShape,
-    window: &Window,
-    scope: &Scope,
-) -> String {
-    let identity = |field: &str, json_path: &str| match shape.user_identity {
-        Style::Struct => format!("useridentity.{field}"),
+/// The table's user identity field at `json_path` (the event's camelCase path).
+fn identity_field(shape: &TableShape, json_path: &str) -> String {
+    match shape.user_identity {
+        Style::Struct => format!("useridentity.{}", json_path.to_ascii_lowercase()),
         Style::JsonText => format!("json_extract_scalar(useridentity, '$.{json_path}')"),
-    };
-    let detail = |key: &str| match shape.details_is_map {
-        true => format!("element_at(serviceeventdetails, '{key}')"),
-        false => format!("json_extract_scalar(serviceeventdetails, '$.{key}')"),
-    };
+    }
+}
+
+/// The conditions every query of the report shares: the window, and the partitions that
+/// hold it.
+fn window_filters(shape: &TableShape, window: &Window, scope: &Scope) -> Vec<String> {
     let mut filters = vec![format!(
         "eventtime >= '{}' AND eventtime <= '{}'",
         window.start().format("%Y-%m-%dT%H:%M:%SZ"),
@@ -105,6 +103,21 @@ pub fn evidence_query(
     if let (Some(column), false) = (&parts.region, scope.regions.is_empty()) {
         filters.push(format!("\"{column}\" IN ({})", quoted_list(&scope.regions)));
     }
+    filters
+}
+
+pub fn evidence_query(
+    table: &TableRef,
+    shape: &TableShape,
+    window: &Window,
+    scope: &Scope,
+) -> String {
+    let identity = |json_path: &str| identity_field(shape, json_path);
+    let detail = |key: &str| match shape.details_is_map {
+        true => format!("element_at(serviceeventdetails, '{key}')"),
+        false => format!("json_extract_scalar(serviceeventdetails, '$.{key}')"),
+    };
+    let filters = window_filters(shape, window, scope);
     format!(
         "SELECT {obo_user} AS on_behalf_of_user_id,
        {obo_store} AS identity_store_arn,
@@ -122,16 +135,45 @@ WHERE {filters}
     OR (eventsource = 'signin.amazonaws.com' AND eventname = 'UserAuthentication'
         AND {outcome} = 'Success'))
 GROUP BY 1, 2, 3, 4, 5, 6, 7",
-        obo_user = identity("onbehalfof.userid", "onBehalfOf.userId"),
-        obo_store = identity("onbehalfof.identitystorearn", "onBehalfOf.identityStoreArn"),
-        principal = identity("principalid", "principalId"),
-        user_name = identity("username", "userName"),
+        obo_user = identity("onBehalfOf.userId"),
+        obo_store = identity("onBehalfOf.identityStoreArn"),
+        principal = identity("principalId"),
+        user_name = identity("userName"),
         account = detail("account_id"),
         role = detail("role_name"),
         outcome = detail("UserAuthentication"),
         database = table.database,
         table = table.table,
         filters = filters.join("\n  AND "),
+    )
+}
+
+/// The access-change query: the four change events in the window, one row each, only the
+/// columns a change needs, pruned like the evidence query. `requestparameters` and
+/// `responseelements` are JSON text in both table styles.
+pub fn change_query(
+    table: &TableRef,
+    shape: &TableShape,
+    window: &Window,
+    scope: &Scope,
+) -> String {
+    let identity = |json_path: &str| identity_field(shape, json_path);
+    let request = |path: &str| format!("json_extract_scalar(requestparameters, '$.{path}')");
+    let response = |path: &str| format!("json_extract_scalar(responseelements, '$.{path}')");
+    let fields = ChangeFields {
+        identity: &identity,
+        request: &request,
+        response: &response,
+    };
+    format!(
+        "SELECT {select}
+FROM \"{database}\".\"{table}\"
+WHERE {filters}
+  AND {CHANGE_EVENTS_FILTER}",
+        select = change_select(&fields),
+        database = table.database,
+        table = table.table,
+        filters = window_filters(shape, window, scope).join("\n  AND "),
     )
 }
 
@@ -165,6 +207,7 @@ mod tests {
             user_identity: Style::Struct,
             details_is_map: false,
             partitions: Partitions::default(),
+            has_change_columns: true,
         };
         let table = TableRef::parse("db.t").unwrap();
         let sql = evidence_query(&table, &shape, &window(), &Scope::default());
@@ -192,6 +235,7 @@ mod tests {
                 region: Some("region".into()),
                 date: Some(("timestamp".into(), "%Y/%m/%d".into())),
             },
+            has_change_columns: true,
         };
         let scope = Scope {
             accounts: vec!["111122223333".into()],

@@ -18,7 +18,18 @@ pub struct TableShape {
     /// `serviceeventdetails` as a map (else JSON text).
     pub details_is_map: bool,
     pub partitions: Partitions,
+    /// Whether the table has the columns the access changes need ([`CHANGE_COLUMNS`]), all
+    /// JSON text.
+    pub has_change_columns: bool,
 }
+
+/// The columns the change query reads besides the evidence query's.
+pub const CHANGE_COLUMNS: [&str; 4] = [
+    "awsregion",
+    "sourceipaddress",
+    "requestparameters",
+    "responseelements",
+];
 
 /// Partition columns the query can restrict, when the table has them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,10 +107,14 @@ pub fn shape(name: &str, table: &Table) -> Result<TableShape, TableError> {
             event_time,
         ));
     }
+    let has_change_columns = CHANGE_COLUMNS
+        .iter()
+        .all(|column| type_of(column).is_ok_and(|t| t == "string"));
     Ok(TableShape {
         user_identity,
         details_is_map,
         partitions: partitions(table),
+        has_change_columns,
     })
 }
 

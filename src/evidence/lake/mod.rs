@@ -1,4 +1,5 @@
-//! Evidence from a CloudTrail Lake event data store: one bounded, aggregated SQL query.
+//! Evidence from a CloudTrail Lake event data store: one bounded, aggregated SQL query, then
+//! one bounded query for the access changes (skipped when the store keeps no write events).
 //!
 //! `StartQuery`, then `DescribeQuery` with backoff until the query ends, then
 //! `GetQueryResults` at 1,000 rows a page. Every row is one evidence key with its latest
@@ -9,13 +10,13 @@
 mod preflight;
 pub mod sql;
 
-use super::query_rows::{evidence_from_rows, RowError};
+use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, Window};
 use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::QueryStatus;
 use aws_sdk_cloudtrail::Client;
-use sql::{evidence_query, StoreRef};
+use sql::{change_query, evidence_query, StoreRef};
 use std::collections::HashMap;
 use tokio::time::Instant;
 
@@ -69,19 +70,21 @@ pub async fn read_lake(
         ..SourceInfo::default()
     };
     info.warnings = lake.preflight(window).await?;
-    let started = Instant::now();
-    let sql = evidence_query(&options.store, window);
-    let query_id = lake.start(&sql).await?;
-    let statistics = lake.wait(&query_id).await?;
-    let rows = lake.results(&query_id).await?;
-    info.queries.push(QueryRecord {
-        query_id,
-        sql,
-        bytes_scanned: statistics.0,
-        events_scanned: statistics.1,
-        run_time_ms: started.elapsed().as_millis() as u64,
-    });
-    Ok(evidence_from_rows(rows, info)?)
+    let (record, rows) = lake.query(evidence_query(&options.store, window)).await?;
+    info.queries.push(record);
+    let mut evidence = evidence_from_rows(rows, info)?;
+    let holds_changes = !evidence
+        .source
+        .warnings
+        .iter()
+        .any(|w| w.code == preflight::MISSES_CHANGES);
+    // A store that keeps no write events holds no changes: do not pay to scan it for them.
+    if holds_changes {
+        let (record, rows) = lake.query(change_query(&options.store, window)).await?;
+        evidence.source.queries.push(record);
+        evidence.changes = changes_from_rows(rows)?;
+    }
+    Ok(evidence)
 }
 
 async fn assume_role_if_asked(config: &SdkConfig, options: &LakeOptions) -> SdkConfig {
@@ -125,6 +128,25 @@ impl Lake<'_> {
             })
             .await?;
         Ok(preflight::check(&out, window.lookback_days))
+    }
+
+    /// Runs one query to its end and reads its rows.
+    async fn query(
+        &self,
+        sql: String,
+    ) -> Result<(QueryRecord, Vec<HashMap<String, String>>), LakeError> {
+        let started = Instant::now();
+        let query_id = self.start(&sql).await?;
+        let statistics = self.wait(&query_id).await?;
+        let rows = self.results(&query_id).await?;
+        let record = QueryRecord {
+            query_id,
+            sql,
+            bytes_scanned: statistics.0,
+            events_scanned: statistics.1,
+            run_time_ms: started.elapsed().as_millis() as u64,
+        };
+        Ok((record, rows))
     }
 
     async fn start(&self, sql: &str) -> Result<String, LakeError> {

@@ -1,10 +1,14 @@
 //! Before paying for a query: does the event data store exist, is it enabled, does it record
-//! the read-only management events that `GetRoleCredentials` is, and does its retention
-//! cover the window? Problems become manifest warnings, not silence.
+//! the read-only management events that `GetRoleCredentials` is (and the write events the
+//! access changes are), and does its retention cover the window? Problems become manifest
+//! warnings, not silence.
 
 use crate::evidence::SourceWarning;
 use aws_sdk_cloudtrail::operation::get_event_data_store::GetEventDataStoreOutput;
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventDataStoreStatus};
+
+/// The warning code for a store that keeps no management write events, so no access changes.
+pub(super) const MISSES_CHANGES: &str = "source_misses_access_changes";
 
 pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<SourceWarning> {
     let mut warnings = Vec::new();
@@ -35,6 +39,12 @@ pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<
             "the event data store does not record read-only management events, so it has no GetRoleCredentials: every CLI/SDK-only user will show as UNUSED. Add read events to its selectors".into(),
         ));
     }
+    if !records_management_events(selectors, ReadOnly::False) {
+        warnings.push(SourceWarning::new(
+            MISSES_CHANGES,
+            "the event data store does not record write management events, so it holds no CreateAccountAssignment, DeleteAccountAssignment, CreateGroupMembership or DeleteGroupMembership: the access-change history (granted_at, member_since, the changes file) is empty. Add write events to its selectors".into(),
+        ));
+    }
     if let Some(days) = store.retention_period {
         if i64::from(days) < i64::from(lookback_days) {
             warnings.push(SourceWarning::new(
@@ -48,6 +58,23 @@ pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<
 
 /// Whether some selector takes management events without excluding read-only ones.
 fn records_read_only_management_events(selectors: &[AdvancedEventSelector]) -> bool {
+    records_management_events(selectors, ReadOnly::True)
+}
+
+/// The `readOnly` value of the events asked about.
+#[derive(Clone, Copy)]
+enum ReadOnly {
+    True,
+    False,
+}
+
+/// Whether some selector takes management events without excluding those whose `readOnly`
+/// is `wanted`.
+fn records_management_events(selectors: &[AdvancedEventSelector], wanted: ReadOnly) -> bool {
+    let (wanted, other) = match wanted {
+        ReadOnly::True => ("true", "false"),
+        ReadOnly::False => ("false", "true"),
+    };
     selectors.iter().any(|selector| {
         let fields = &selector.field_selectors;
         let field = |name: &str| fields.iter().find(|f| f.field.eq_ignore_ascii_case(name));
@@ -58,20 +85,20 @@ fn records_read_only_management_events(selectors: &[AdvancedEventSelector]) -> b
                 .iter()
                 .any(|v| v == "Management")
         });
-        let read_only_excluded = field("readOnly").is_some_and(|f| {
+        let excluded = field("readOnly").is_some_and(|f| {
             f.equals
                 .as_deref()
                 .unwrap_or_default()
                 .iter()
-                .all(|v| v == "false")
+                .all(|v| v == other)
                 && f.equals.is_some()
                 || f.not_equals
                     .as_deref()
                     .unwrap_or_default()
                     .iter()
-                    .any(|v| v == "true")
+                    .any(|v| v == wanted)
         });
-        management && !read_only_excluded
+        management && !excluded
     })
 }
 
@@ -115,5 +142,21 @@ mod tests {
             &["Data"]
         )])]));
         assert!(!records_read_only_management_events(&[]));
+    }
+
+    #[test]
+    fn read_only_stores_hold_no_changes() {
+        let read_only = [selector(&[
+            ("eventCategory", &["Management"]),
+            ("readOnly", &["true"]),
+        ])];
+        assert!(!records_management_events(&read_only, ReadOnly::False));
+        let all = [selector(&[("eventCategory", &["Management"])])];
+        assert!(records_management_events(&all, ReadOnly::False));
+        let write_only = [selector(&[
+            ("eventCategory", &["Management"]),
+            ("readOnly", &["false"]),
+        ])];
+        assert!(records_management_events(&write_only, ReadOnly::False));
     }
 }

@@ -1,5 +1,5 @@
-//! The one SQL statement the tool sends to CloudTrail Lake, and the validation of the only
-//! outside value in it, the event data store id.
+//! The two SQL statements the tool sends to CloudTrail Lake (the evidence, the access
+//! changes), and the validation of the only outside value in them, the event data store id.
 //!
 //! The query is bounded by `eventTime` (Lake bills per byte scanned in the window), reads
 //! only the columns the evidence rules need, and aggregates in SQL, so the rows returned grow
@@ -56,6 +56,7 @@ impl StoreRef {
 }
 
 pub use crate::evidence::query_rows::COLUMNS;
+use crate::evidence::query_rows::{change_select, ChangeFields, CHANGE_EVENTS_FILTER};
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.format("timestamp '%Y-%m-%d %H:%M:%S'").to_string()
@@ -84,6 +85,40 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7",
         start = timestamp(window.start()),
         end = timestamp(window.as_of),
     )
+}
+
+/// The access-change query for `window` over `store`: the four change events, one row each,
+/// only the columns a change needs, bounded by the same window.
+pub fn change_query(store: &StoreRef, window: &Window) -> String {
+    // Lake's free-form objects are `map<string,string>`: a nested object (`memberId`) is
+    // held as its JSON text.
+    let identity = |path: &str| format!("userIdentity.{path}");
+    let request = |path: &str| map_field("requestParameters", path);
+    let response = |path: &str| map_field("responseElements", path);
+    let fields = ChangeFields {
+        identity: &identity,
+        request: &request,
+        response: &response,
+    };
+    format!(
+        "SELECT {select}
+FROM {id}
+WHERE eventTime >= {start} AND eventTime <= {end}
+  AND {CHANGE_EVENTS_FILTER}",
+        select = change_select(&fields),
+        id = store.id,
+        start = timestamp(window.start()),
+        end = timestamp(window.as_of),
+    )
+}
+
+fn map_field(column: &str, path: &str) -> String {
+    match path.split_once('.') {
+        None => format!("element_at({column}, '{path}')"),
+        Some((key, rest)) => {
+            format!("json_extract_scalar(element_at({column}, '{key}'), '$.{rest}')")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -135,5 +170,20 @@ mod tests {
         for column in COLUMNS {
             assert!(sql.contains(&format!("AS {column}")), "{column}");
         }
+    }
+
+    #[test]
+    fn the_change_query_is_bounded_and_reads_only_change_columns() {
+        let window = Window::new("2026-11-22T00:00:00Z".parse().unwrap(), 90).unwrap();
+        let sql = change_query(&StoreRef::parse("eds-1").unwrap(), &window);
+        assert!(sql.contains("FROM eds-1\n"));
+        assert!(sql.contains("eventTime >= timestamp '2026-08-24 00:00:00' AND eventTime <= timestamp '2026-11-22 00:00:00'"));
+        for column in crate::evidence::query_rows::CHANGE_COLUMNS {
+            assert!(sql.contains(&format!("AS {column}")), "{column}");
+        }
+        assert!(sql.contains(
+            "json_extract_scalar(element_at(requestParameters, 'memberId'), '$.userId') AS member_user_id"
+        ));
+        assert!(!sql.contains('*'));
     }
 }

@@ -12,7 +12,7 @@ const DATA_ID: &str = "report-data";
 
 /// The columns shown, by their CSV names; the others (ARN, description, ids, email) stay in
 /// the data and in the CSV.
-const SHOWN: [&str; 14] = [
+const SHOWN: [&str; 18] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -27,6 +27,10 @@ const SHOWN: [&str; 14] = [
     "days_since_last_used",
     "usage_status",
     "last_portal_sign_in",
+    "granted_at",
+    "granted_by",
+    "member_since",
+    "member_added_by",
 ];
 
 pub(super) fn assignments(page: &mut String, rows: &[Row]) {

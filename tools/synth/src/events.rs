@@ -352,7 +352,7 @@ impl RoleSession<'_> {
         )
     }
 
-    fn write_identity(
+    pub(crate) fn write_identity(
         &self,
         w: &mut JsonWriter,
         rng: &mut SmallRng,

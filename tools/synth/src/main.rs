@@ -7,12 +7,13 @@
 //!
 //! - `snapshot.json`: the directory (accounts, permission sets, users, groups, assignments);
 //! - `logs/`: the trail, with genuine uses in every `userIdentity` format and many events that
-//!   must not count;
+//!   must not count, and some access changes (grants, group memberships);
 //! - `expected.json`: the last uses inside the window, computed from the plan.
 //!
 //! `--no-logs` writes the snapshot alone, quickly, for benchmarks of the directory
 //! enumeration that need a big organization and no trail.
 
+mod access;
 mod events;
 mod expected;
 mod json;
@@ -35,6 +36,7 @@ use std::time::Instant;
 const SALT_ORG: u64 = 0x6f72_6700;
 const SALT_PLAN: u64 = 0x706c_6e00;
 const SALT_NOISE_WORLD: u64 = 0x776f_726c;
+const SALT_ACCESS: u64 = 0x6163_6365;
 
 /// Makes a synthetic Identity Center organization, its CloudTrail logs and the expected report.
 #[derive(Debug, Parser)]
@@ -130,7 +132,12 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         );
         return Ok(());
     };
-    let plan = plan::build(&org, &cfg, derive_rng(args.seed, SALT_PLAN, 0));
+    let mut plan = plan::build(&org, &cfg, derive_rng(args.seed, SALT_PLAN, 0));
+    plan.placed.extend(access::plan(
+        &org,
+        &cfg,
+        &mut derive_rng(args.seed, SALT_ACCESS, 0),
+    ));
     let expected = expected::compute(&org, &plan.uses, &cfg, args.lookback_days);
     write_json(&args.out.join("expected.json"), &expected)?;
 

@@ -15,7 +15,7 @@ use rand::Rng;
 use std::collections::BTreeMap;
 
 /// 2025-07-14: events begin to name users by `onBehalfOf` only.
-const NEW_FORMAT_FROM: i64 = 1_752_451_200;
+pub(crate) const NEW_FORMAT_FROM: i64 = 1_752_451_200;
 /// 2025-11-26: the new format is deployed everywhere.
 const NEW_FORMAT_EVERYWHERE: i64 = 1_764_115_200;
 const HOUR: i64 = 3600;
