@@ -14,6 +14,7 @@
 //! enumeration that need a big organization and no trail.
 
 mod access;
+mod control_tower;
 mod events;
 mod expected;
 mod json;
@@ -120,6 +121,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             shape: args.assignment_shape,
             as_of: cfg.as_of,
             window_start: cfg.window_start,
+            for_logs: !args.no_logs,
         },
         &mut derive_rng(args.seed, SALT_ORG, 0),
     );
@@ -188,10 +190,22 @@ fn validate(args: &Args) -> Result<(), String> {
             "--old-format-share must be between 0 and 1",
         ),
     ];
-    match checks.iter().find(|(ok, _)| !ok) {
-        Some((_, message)) => Err(message.to_string()),
-        None => Ok(()),
+    if let Some((_, message)) = checks.iter().find(|(ok, _)| !ok) {
+        return Err(message.to_string());
     }
+    let (sets, groups) = (
+        control_tower::MIN_PERMISSION_SETS,
+        control_tower::MIN_GROUPS,
+    );
+    if args.assignment_shape == AssignmentShape::ControlTower
+        && (args.permission_sets < sets || args.groups < groups)
+    {
+        return Err(format!(
+            "--assignment-shape control-tower needs at least {sets} permission sets \
+             (its six and a team's) and {groups} groups (its six, a team's, an empty one)"
+        ));
+    }
+    Ok(())
 }
 
 /// Creates `out` and clears what an earlier run left in it, so that a folder never pairs a new

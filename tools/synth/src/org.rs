@@ -5,6 +5,7 @@
 //! the [`Org`] keeps what the snapshot deliberately leaves out but the logs still mention:
 //! deleted users that assignments and old events still name, and names nobody has.
 
+use crate::control_tower;
 use crate::json::{chars, pick, pick_ref, uuid, HEX, LOWER_ALNUM, UPPER_ALNUM};
 use crate::shape::{self, AssignmentShape};
 use chrono::{DateTime, Utc};
@@ -156,6 +157,10 @@ pub struct OrgParams {
     pub shape: AssignmentShape,
     pub as_of: i64,
     pub window_start: i64,
+    /// Build what only the logs need: the IAM role of every account x permission set (24.5
+    /// million for 7,000 accounts and 3,500 sets) and each user's holdings. Without it, both
+    /// stay empty and the snapshot is the same.
+    pub for_logs: bool,
 }
 
 /// One account and one permission set: what a `Federate` or `GetRoleCredentials` names.
@@ -239,12 +244,19 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
     let instance = format!("ssoins-{}", chars(rng, HEX, 16));
     let account_ids = unique_account_ids(rng, params.accounts);
     let accounts = accounts(rng, account_ids);
-    let permission_sets = permission_sets(rng, &instance, params.permission_sets);
+    let named: &[(&str, Option<&str>)] = match params.shape {
+        AssignmentShape::ControlTower => &control_tower::PERMISSION_SETS,
+        _ => &PERMISSION_SETS,
+    };
+    let permission_sets = permission_sets(rng, &instance, named, params.permission_sets);
     let mut names = NameGen::default();
     let users = users(rng, &mut names, &store_hex, params);
     let groups = match params.shape {
         AssignmentShape::Uniform => groups(rng, &store_hex, &users, params.groups),
         AssignmentShape::Realistic => shape::groups(rng, &store_hex, &users, params.groups),
+        AssignmentShape::ControlTower => {
+            control_tower::groups(rng, &store_hex, &users, params.groups)
+        }
     };
     let mut ghosts: Vec<Ghost> = (0..GHOST_USERS)
         .map(|_| Ghost {
@@ -275,6 +287,9 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
         AssignmentShape::Realistic => {
             shape::assignments(rng, params.assignments, &snapshot, &mut ghosts, &store_hex)
         }
+        AssignmentShape::ControlTower => {
+            control_tower::assignments(rng, params.assignments, &snapshot, &mut ghosts, &store_hex)
+        }
     };
     let mgmt = snapshot.accounts[0].id.clone();
     Org {
@@ -282,8 +297,14 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
         regions: account_regions(rng, snapshot.accounts.len()),
         store_arn: format!("arn:aws:identitystore::{mgmt}:identitystore/d-{store_hex}"),
         saml_provider: format!("AWSSSO_{}_DO_NOT_DELETE", chars(rng, HEX, 16)),
-        sso_roles: sso_roles(rng, &snapshot),
-        holdings: holdings(&snapshot),
+        sso_roles: match params.for_logs {
+            true => sso_roles(rng, &snapshot),
+            false => Vec::new(),
+        },
+        holdings: match params.for_logs {
+            true => holdings(&snapshot),
+            false => Vec::new(),
+        },
         ghosts,
         strangers,
         former_names,
@@ -324,13 +345,19 @@ fn accounts(rng: &mut SmallRng, ids: Vec<String>) -> Vec<Account> {
         .collect()
 }
 
-fn permission_sets(rng: &mut SmallRng, instance: &str, count: usize) -> Vec<PermissionSet> {
+/// The `named` sets first, then `TeamNNDeveloper`, team NN's own set.
+fn permission_sets(
+    rng: &mut SmallRng,
+    instance: &str,
+    named: &[(&str, Option<&str>)],
+    count: usize,
+) -> Vec<PermissionSet> {
     (0..count)
         .map(|i| {
-            let (name, description) = match PERMISSION_SETS.get(i) {
+            let (name, description) = match named.get(i) {
                 Some(&(name, description)) => (name.to_owned(), description.map(str::to_owned)),
                 None => {
-                    let team = i - PERMISSION_SETS.len() + 1;
+                    let team = i - named.len() + 1;
                     let description = rng
                         .gen_bool(0.5)
                         .then(|| format!("Developers of team {team}"));

@@ -37,6 +37,9 @@ pub enum AssignmentShape {
     Uniform,
     /// Concentrated as in real organizations: few permission sets per account, mostly groups.
     Realistic,
+    /// An AWS Control Tower landing zone: its six permission sets on every account, the
+    /// others on a few accounts each (`control_tower.rs`).
+    ControlTower,
 }
 
 /// Share of the accounts that have each named permission set provisioned, in the order of

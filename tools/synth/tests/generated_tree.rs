@@ -246,6 +246,66 @@ fn the_benchmark_org_is_concentrated_and_snapshot_only() {
     assert_memberships(&snapshot);
 }
 
+/// The top of the range's shape, small: Control Tower's six sets on every account (held by
+/// its six groups), every other set on a few accounts, and the truth still found.
+#[test]
+fn the_control_tower_shape_lands_six_sets_everywhere() {
+    let org = [
+        "--assignment-shape",
+        "control-tower",
+        "--accounts",
+        "40",
+        "--permission-sets",
+        "30",
+        "--users",
+        "300",
+        "--groups",
+        "30",
+        "--assignments",
+        "600",
+    ];
+    let tree = generate(9, "control-tower", &org);
+    assert_report_finds_the_plan(&tree.0);
+    let snapshot = read_json(&tree.0.join("snapshot.json"));
+    let sets = snapshot["permission_sets"].as_array().unwrap();
+    let names: Vec<&str> = sets.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names[..7],
+        [
+            "AWSAdministratorAccess",
+            "AWSPowerUserAccess",
+            "AWSReadOnlyAccess",
+            "AWSOrganizationsFullAccess",
+            "AWSServiceCatalogAdminFullAccess",
+            "AWSServiceCatalogEndUserAccess",
+            "Team01Developer",
+        ]
+    );
+    let mut accounts_per_set: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for a in snapshot["assignments"].as_array().unwrap() {
+        accounts_per_set
+            .entry(a["permission_set_arn"].as_str().unwrap())
+            .or_default()
+            .insert(a["account_id"].as_str().unwrap());
+    }
+    for (i, set) in sets.iter().enumerate() {
+        let on = accounts_per_set[set["arn"].as_str().unwrap()].len();
+        match i < 6 {
+            true => assert_eq!(on, 40, "{} on every account", names[i]),
+            false => assert!((1..=10).contains(&on), "{} on {on} accounts", names[i]),
+        }
+    }
+    assert_memberships(&snapshot);
+    let refused = Command::new(env!("CARGO_BIN_EXE_idc-synth"))
+        .args(["--seed", "1", "--no-logs", "--out"])
+        .arg(tree.0.join("refused"))
+        .args(["--assignment-shape", "control-tower", "--groups", "7"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("and 8 groups"));
+}
+
 /// Every user in one to three groups; every group has members but the last, empty on purpose.
 fn assert_memberships(snapshot: &Value) {
     let groups = snapshot["groups"].as_array().unwrap();
