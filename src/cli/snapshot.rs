@@ -19,13 +19,26 @@ pub struct SnapshotArgs {
     /// Where to write the snapshot (JSON, docs/snapshot-format.md). Written whole or not at all.
     #[arg(long, value_name = "FILE")]
     output: PathBuf,
+
+    /// KMS key for SSE-KMS of an s3:// checkpoint (it holds the directory read so far).
+    #[arg(long, value_name = "ARN")]
+    kms_key_arn: Option<String>,
 }
 
 impl SnapshotArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
         let options = self.directory.options()?;
-        let resume = self.resume.options(None)?;
+        let to_s3 = self
+            .resume
+            .checkpoint
+            .as_deref()
+            .is_some_and(|c| c.starts_with("s3://"));
+        anyhow::ensure!(
+            self.kms_key_arn.is_none() || to_s3,
+            "--kms-key-arn applies only to an s3:// --checkpoint (the snapshot itself is a local file)"
+        );
+        let resume = self.resume.options(self.kms_key_arn.clone())?;
         let session = AwsSession::default();
         eprintln!("reading the directory from AWS ...");
         let ticker = CallTicker::start(options.stats.clone());

@@ -252,3 +252,24 @@ fn wrong_flags_are_refused() {
     assert_fails_keeping_previous(&s, &["--lookback-days", "3654"], &["3654"]);
     assert_fails_keeping_previous(&s, &["--as-of", "yesterday"], &["--as-of"]);
 }
+
+#[test]
+fn a_kms_key_for_a_local_checkpoint_is_refused() {
+    let s = Scratch::new();
+    let out = run(&args(&[
+        "snapshot",
+        "--checkpoint",
+        &s.path("read.checkpoint.json").display().to_string(),
+        "--kms-key-arn",
+        "arn:aws:kms:us-east-1:111122223333:key/1",
+        "--output",
+        &s.path("snapshot.json").display().to_string(),
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--kms-key-arn applies only to an s3:// --checkpoint"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.path("snapshot.json").exists());
+}

@@ -311,16 +311,29 @@ fn a_checkpoint_in_s3_is_replaced_only_by_the_run_that_read_it() {
     );
     let one_shot = one_shot_snapshot(&s, &directory);
     let sliced = s.path("sliced.json");
+    let key = "arn:aws:kms:us-east-1:910178986558:key/11111111-2222-3333-4444-555555555555";
+    let checkpoint = "idc/state/manual/directory.checkpoint.json";
     let words = snapshot_args(
         &sliced,
         &[
             "--checkpoint",
-            "s3://state-bucket/idc/state/manual/directory.checkpoint.json",
+            &format!("s3://state-bucket/{checkpoint}"),
             "--time-budget",
             "2",
+            "--kms-key-arn",
+            key,
         ],
     );
-    let stops = run_until_complete(&directory.endpoint(), &words);
+    let first = run_against(&directory.endpoint(), &words);
+    assert_eq!(first.status.code(), Some(3), "{}", stderr(&first));
+    let kept = crate::s3_output::get_from(&directory, "state-bucket", checkpoint);
+    assert_eq!(
+        (kept.encryption.as_deref(), kept.kms_key.as_deref()),
+        (Some("aws:kms"), Some(key)),
+        "the checkpoint holds the directory: encrypted with the key given"
+    );
+    let mut stops = vec![first];
+    stops.extend(run_until_complete(&directory.endpoint(), &words));
     assert!(!stops.is_empty());
     assert_eq!(
         without_capture_time(&sliced),

@@ -39,14 +39,19 @@ fn client(emulator: &Emulator) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
-struct Object {
-    body: Vec<u8>,
-    content_type: Option<String>,
-    encryption: Option<String>,
-    kms_key: Option<String>,
+pub struct Object {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub encryption: Option<String>,
+    pub kms_key: Option<String>,
 }
 
 fn get(emulator: &Emulator, key: &str) -> Object {
+    get_from(emulator, BUCKET, key)
+}
+
+/// The object `key` in `bucket`, with how it is encrypted.
+pub fn get_from(emulator: &Emulator, bucket: &str, key: &str) -> Object {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -54,7 +59,7 @@ fn get(emulator: &Emulator, key: &str) -> Object {
     runtime.block_on(async {
         let out = client(emulator)
             .get_object()
-            .bucket(BUCKET)
+            .bucket(bucket)
             .key(key)
             .send()
             .await
