@@ -5,6 +5,7 @@
 //! The access changes come the same way, one lookup per change event name.
 
 use super::aggregate::Aggregate;
+use super::changes::ChangeKind;
 use super::cloudtrail::observe;
 use super::{Evidence, SourceWarning, Window};
 use crate::aws::{paginate, AwsError, Caller, RateLimiter};
@@ -16,16 +17,8 @@ use aws_smithy_types::DateTime;
 pub const HISTORY_DAYS: u32 = 90;
 /// LookupEvents' quota: 2 requests per second per account and Region.
 const LOOKUP_RATE: f64 = 2.0;
-/// The events of use, then the access changes ([`super::changes::ChangeKind`]).
-const EVENT_NAMES: [&str; 7] = [
-    "Federate",
-    "GetRoleCredentials",
-    "UserAuthentication",
-    "CreateAccountAssignment",
-    "DeleteAccountAssignment",
-    "CreateGroupMembership",
-    "DeleteGroupMembership",
-];
+/// The events of use; the access changes ([`ChangeKind`]) are looked up too.
+const USE_EVENT_NAMES: [&str; 3] = ["Federate", "GetRoleCredentials", "UserAuthentication"];
 
 #[derive(Debug, Clone)]
 pub struct LookupOptions {
@@ -82,7 +75,10 @@ async fn read_region(
         .build();
     let client = aws_sdk_cloudtrail::Client::new(&regional);
     let limiter = RateLimiter::per_second(LOOKUP_RATE);
-    let lookups = EVENT_NAMES.map(|name| lookup(&client, &limiter, caller, region, name, window));
+    let names = USE_EVENT_NAMES
+        .into_iter()
+        .chain(ChangeKind::ALL.map(ChangeKind::event_name));
+    let lookups = names.map(|name| lookup(&client, &limiter, caller, region, name, window));
     let mut aggregate = Aggregate::default();
     for events in futures::future::try_join_all(lookups).await? {
         for (event_id, json) in events {
