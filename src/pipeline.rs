@@ -11,7 +11,7 @@ use crate::evidence::changes::ChangeKind;
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::lookup::{read_lookup, LookupError, LookupOptions, HISTORY_DAYS};
-use crate::evidence::{Evidence, Window};
+use crate::evidence::{Evidence, SourceInfo, Window};
 use crate::output::{
     format_time, ChangeCounts, DirectoryInfo, FileInfo, Manifest, OutputError, ReportCounts,
     ToolInfo, UserCounts, Warning,
@@ -77,6 +77,25 @@ pub enum EvidenceSource {
     CloudTrailLookup(LookupOptions),
 }
 
+impl EvidenceSource {
+    /// The source, told the instance's Regions: LookupEvents and Athena read them unless
+    /// Regions were given, and Lake checks that its store records them.
+    fn in_regions(&self, regions: &[String]) -> EvidenceSource {
+        let mut source = self.clone();
+        match &mut source {
+            EvidenceSource::CloudTrailLookup(options) if options.regions.is_empty() => {
+                options.regions = regions.to_vec();
+            }
+            EvidenceSource::Athena(options) if options.scope.regions.is_empty() => {
+                options.scope.regions = regions.to_vec();
+            }
+            EvidenceSource::CloudTrailLake(options) => options.instance_regions = regions.to_vec(),
+            _ => {}
+        }
+        source
+    }
+}
+
 /// A validated request for one report.
 #[derive(Debug, Clone)]
 pub struct ReportRequest {
@@ -129,7 +148,8 @@ pub async fn run_in(
 ) -> Result<Generated, Error> {
     let (snapshot, directory_info) =
         load_directory(&request.directory, session, progress.as_ref()).await?;
-    let evidence = load_evidence(&request.evidence, &request.window, progress, session).await?;
+    let source = request.evidence.in_regions(&snapshot.region_names());
+    let evidence = load_evidence(&source, &request.window, progress, session).await?;
     Ok(assemble(
         &snapshot,
         directory_info,
@@ -253,6 +273,7 @@ pub fn directory_info(
         captured_at: snapshot
             .captured_at
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        regions: snapshot.region_names(),
         accounts: snapshot.accounts.len(),
         permission_sets: snapshot.permission_sets.len(),
         users: snapshot.users.len(),
@@ -278,6 +299,7 @@ pub fn assemble(
         .count();
     let manifest_kind = evidence.source.kind.clone();
     let mut warnings = directory_warnings(&directory);
+    warnings.extend(region_warning(snapshot, &evidence.source));
     warnings.extend(evidence_warnings(&evidence, &report.join));
     let manifest = Manifest {
         tool: ToolInfo::default(),
@@ -356,6 +378,12 @@ fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {
             message: message.clone(),
         })
         .collect();
+    if let Some(message) = &read.regions_unlisted {
+        warnings.push(Warning {
+            code: "regions_not_listed",
+            message: message.clone(),
+        });
+    }
     if read.assignment_strategy_used == AssignmentStrategy::PerPrincipal.as_str() {
         warnings.push(Warning {
             code: "deleted_principals_not_listed",
@@ -363,6 +391,35 @@ fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {
         });
     }
     warnings
+}
+
+/// A source that read some Regions but not every Region of the instance misses the sign-ins
+/// and credentials recorded there: its users would show as UNUSED.
+fn region_warning(snapshot: &Snapshot, source: &SourceInfo) -> Option<Warning> {
+    if source.regions.is_empty() {
+        return None;
+    }
+    let missing: Vec<String> = snapshot
+        .region_names()
+        .into_iter()
+        .filter(|r| !source.regions.contains(r))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let (code, fix) = match source.kind.as_str() {
+        "cloudtrail-lake" => ("lake_store_misses_regions", "use a multi-Region event data store (or an organization store that is multi-Region)"),
+        "athena" => ("evidence_misses_regions", "leave --athena-region (IDC_ATHENA_REGIONS) unset to read every Region of the instance, or list them all"),
+        _ => ("evidence_misses_regions", "give --cloudtrail-lookup (IDC_CLOUDTRAIL_LOOKUP_REGIONS) no Regions to read every Region of the instance, or list them all"),
+    };
+    Some(Warning {
+        code,
+        message: format!(
+            "the instance is also enabled in {}, which the evidence does not cover (it reads {}): sign-ins and credentials there are missing, so users who work only there show as UNUSED. Fix: {fix}",
+            missing.join(", "),
+            source.regions.join(", ")
+        ),
+    })
 }
 
 /// What limits the report's proof, in the order an auditor should read it.

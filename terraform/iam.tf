@@ -85,6 +85,8 @@ data "aws_iam_policy_document" "lambda" {
       "sso:ListAccountsForProvisionedPermissionSet",
       "sso:ListAccountAssignments",
       "sso:ListAccountAssignmentsForPrincipal",
+      # The instance's Regions, each of which records its own sign-ins and credentials.
+      "sso:ListRegions",
     ]
     resources = local.sso_resources
   }

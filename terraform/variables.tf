@@ -266,7 +266,7 @@ variable "athena_kms_key_arns" {
 }
 
 variable "cloudtrail_lookup_regions" {
-  description = "cloudtrail-lookup: Regions whose event history is read. Empty means the function's own Region."
+  description = "cloudtrail-lookup: Regions whose event history is read. Empty means every Region of the Identity Center instance (sso:ListRegions), or the function's own Region when they cannot be listed."
   type        = list(string)
   default     = []
 

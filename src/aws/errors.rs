@@ -74,8 +74,10 @@ pub(super) enum Failure {
     Permanent,
 }
 
-const THROTTLING_CODES: [&str; 7] = [
+const THROTTLING_CODES: [&str; 8] = [
     "MaxConcurrentQueriesException",
+    // CloudWatch Logs: too many concurrent Logs Insights queries.
+    "LimitExceededException",
     "ThrottlingException",
     "Throttling",
     "TooManyRequestsException",

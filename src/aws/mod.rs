@@ -23,6 +23,25 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
 
+/// `config` with the credentials of `role_arn` when one is given (evidence in another
+/// account); the role is assumed, and its credentials refreshed, by the SDK's STS provider.
+pub async fn with_role(config: &SdkConfig, role_arn: Option<&str>) -> SdkConfig {
+    let Some(role_arn) = role_arn else {
+        return config.clone();
+    };
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("idc-credential-report")
+        .configure(config)
+        .build()
+        .await;
+    config
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build()
+}
+
 /// The standard configuration chain (environment, profile, SSO, instance role; region;
 /// `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`), with SDK retries off.
 pub async fn load_sdk_config() -> SdkConfig {

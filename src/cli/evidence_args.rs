@@ -59,7 +59,8 @@ pub struct EvidenceArgs {
     )]
     athena_account: Vec<String>,
 
-    /// Region(s) whose partitions to read (comma-separated). Default: the Region in use.
+    /// Region(s) whose partitions to read (comma-separated). Default: every Region of the
+    /// instance (or, from a snapshot without Regions, the Region in use).
     #[arg(
         long,
         value_name = "REGION",
@@ -68,10 +69,11 @@ pub struct EvidenceArgs {
     )]
     athena_region: Vec<String>,
 
-    /// CloudTrail event history (LookupEvents, the last 90 days) in these Regions of the Identity
-    /// Center account (comma-separated): for organizations with neither Lake nor a trail in S3.
-    #[arg(long, value_name = "REGION", value_delimiter = ',', conflicts_with_all = ["event_data_store", "athena_table", "cloudtrail_logs"])]
-    cloudtrail_lookup: Vec<String>,
+    /// CloudTrail event history (LookupEvents, the last 90 days) of the Identity Center account,
+    /// for organizations with neither Lake nor a trail in S3: in these Regions (comma-separated),
+    /// or, given without Regions, in every Region of the instance.
+    #[arg(long, value_name = "REGION", value_delimiter = ',', num_args = 0.., conflicts_with_all = ["event_data_store", "athena_table", "cloudtrail_logs"])]
+    cloudtrail_lookup: Option<Vec<String>>,
 
     /// Seconds the evidence query may run before it is cancelled (so that it stops billing).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
@@ -96,12 +98,12 @@ impl EvidenceArgs {
         if let Some(table) = &self.athena_table {
             return self.athena(table, deadline);
         }
-        if !self.cloudtrail_lookup.is_empty() {
-            for region in &self.cloudtrail_lookup {
+        if let Some(regions) = &self.cloudtrail_lookup {
+            for region in regions {
                 check_region(region)?;
             }
             return Ok(EvidenceSource::CloudTrailLookup(LookupOptions {
-                regions: self.cloudtrail_lookup.clone(),
+                regions: regions.clone(),
             }));
         }
         let Some(store) = self.event_data_store.as_deref() else {
@@ -115,6 +117,7 @@ impl EvidenceArgs {
             owner_account_id: self.lake_owner_account_id.clone(),
             role_arn: self.lake_role_arn.clone(),
             deadline,
+            instance_regions: Vec::new(),
         }))
     }
 

@@ -19,6 +19,11 @@ pub struct Snapshot {
     pub instance_arn: String,
     pub identity_store_id: String,
     pub captured_at: Option<DateTime<Utc>>,
+    /// The Regions the instance is enabled in (sso-admin `ListRegions`), where its users sign
+    /// in and take credentials. Empty when not known (a snapshot from before Regions were
+    /// recorded): evidence sources then read their own default Regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<InstanceRegion>,
     #[serde(default)]
     pub accounts: Vec<Account>,
     #[serde(default)]
@@ -29,6 +34,20 @@ pub struct Snapshot {
     pub groups: Vec<Group>,
     #[serde(default)]
     pub assignments: Vec<Assignment>,
+}
+
+/// One Region of a (possibly multi-Region) Identity Center instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceRegion {
+    pub name: String,
+    /// The Region the instance was created in, where its directory is administered.
+    #[serde(default)]
+    pub primary: bool,
+    /// `ACTIVE`, `ADDING` or `REMOVING`; None when the Region was not listed but assumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +131,13 @@ impl PrincipalType {
 }
 
 impl Snapshot {
+    /// The names of the instance's Regions, primary first; empty when not known.
+    pub fn region_names(&self) -> Vec<String> {
+        let mut regions: Vec<&InstanceRegion> = self.regions.iter().collect();
+        regions.sort_by_key(|r| (!r.primary, r.name.as_str()));
+        regions.into_iter().map(|r| r.name.clone()).collect()
+    }
+
     /// The identity store id named by an `identitystore` ARN, if it is one of ours.
     pub fn owns_identity_store_arn(&self, arn: &str) -> bool {
         arn.rsplit('/').next() == Some(self.identity_store_id.as_str())

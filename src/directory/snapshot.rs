@@ -57,6 +57,7 @@ pub(crate) fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
     if snapshot.identity_store_id.trim().is_empty() {
         return Err("identity_store_id is empty".into());
     }
+    check_regions(snapshot)?;
     let mut arns = HashSet::new();
     let mut names = HashSet::new();
     for ps in &snapshot.permission_sets {
@@ -84,6 +85,23 @@ pub(crate) fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
                 assignment.permission_set_arn
             ));
         }
+    }
+    Ok(())
+}
+
+/// Region names are put in queries and API calls: they must be names, each listed once, and
+/// only one of them the primary.
+fn check_regions(snapshot: &Snapshot) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for (index, region) in snapshot.regions.iter().enumerate() {
+        crate::evidence::athena::sql::check_region(&region.name)
+            .map_err(|e| format!("regions[{index}]: {e}"))?;
+        if !seen.insert(region.name.as_str()) {
+            return Err(format!("Region {} is listed twice", region.name));
+        }
+    }
+    if snapshot.regions.iter().filter(|r| r.primary).count() > 1 {
+        return Err("more than one Region is marked primary".into());
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use super::changes::{normalize, Change};
 use super::cloudtrail::Observation;
 use super::{Evidence, SkippedFile, SourceInfo, UsageKey, UseKind, Window};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Events folded into evidence: the latest time per key, each event (by `eventID`) counted
@@ -17,6 +17,8 @@ pub(crate) struct Aggregate {
     pub(crate) info: SourceInfo,
     by_kind: [u64; 3],
     changes: Vec<Change>,
+    /// The `awsRegion`s of the evidence events.
+    regions: BTreeSet<String>,
 }
 
 impl Aggregate {
@@ -30,7 +32,7 @@ impl Aggregate {
     }
 
     pub(crate) fn observe(&mut self, observation: Observation, window: &Window) {
-        let (key, time, event_id) = match observation {
+        let (key, time, event_id, region) = match observation {
             Observation::Failed => {
                 self.info.failed_events += 1;
                 return;
@@ -45,7 +47,8 @@ impl Aggregate {
                 key,
                 time,
                 event_id,
-            } => (key, time, event_id),
+                region,
+            } => (key, time, event_id, region),
         };
         if !window.contains(time) {
             return;
@@ -57,6 +60,9 @@ impl Aggregate {
             }
         }
         self.info.evidence_events += 1;
+        if !self.regions.contains(&region) {
+            self.regions.insert(region);
+        }
         self.by_kind[kind_index(key.kind)] += 1;
         let entry = self.last_seen.entry(key).or_insert(time);
         *entry = (*entry).max(time);
@@ -86,6 +92,7 @@ impl Aggregate {
         info.failed_events += other.info.failed_events;
         info.skipped_files.append(&mut other.info.skipped_files);
         self.changes.append(&mut other.changes);
+        self.regions.append(&mut other.regions);
         for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
             *mine += theirs;
         }
@@ -101,6 +108,10 @@ impl Aggregate {
             self.info.cli_events,
             self.info.portal_sign_in_events,
         ] = self.by_kind;
+        self.info.regions_with_evidence = std::mem::take(&mut self.regions)
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .collect();
         Evidence {
             last_seen: self.last_seen,
             changes: normalize(self.changes),

@@ -13,6 +13,9 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// What an event proves, before its user is matched to the directory.
+// `Use` is the variant that matters and is moved once per qualifying event: boxing it
+// would allocate for each, to save space in the rare others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observation {
     /// A qualifying event: the use it proves, when, and a hash of its `eventID` for dedup.
@@ -20,6 +23,8 @@ pub enum Observation {
         key: UsageKey,
         time: i64,
         event_id: Option<u128>,
+        /// `awsRegion`: where the portal or credentials were used (multi-Region instances).
+        region: String,
     },
     /// A qualifying event name that failed (`errorCode`): not evidence.
     Failed,
@@ -199,6 +204,7 @@ impl RawEvent<'_> {
             },
             time,
             event_id: self.event_id.as_str().map(hash_event_id),
+            region: self.aws_region.non_empty().unwrap_or_default(),
         }))
     }
 

@@ -22,6 +22,7 @@ const USE_EVENT_NAMES: [&str; 3] = ["Federate", "GetRoleCredentials", "UserAuthe
 
 #[derive(Debug, Clone)]
 pub struct LookupOptions {
+    /// The Regions to look up; empty: the instance's Regions, else the Region in use.
     pub regions: Vec<String>,
 }
 
@@ -31,6 +32,8 @@ pub enum LookupError {
     WindowTooLong(u32),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error("CloudTrail event history: no Region to look up (name them with --cloudtrail-lookup REGION,..., or set the Region in use)")]
+    NoRegion,
     #[error("LookupEvents in {region} returned event {event_id} that cannot be read: {error}")]
     Event {
         region: String,
@@ -48,11 +51,16 @@ pub async fn read_lookup(
     if window.lookback_days > HISTORY_DAYS {
         return Err(LookupError::WindowTooLong(window.lookback_days));
     }
+    let regions = match options.regions.as_slice() {
+        [] => vec![config.region().ok_or(LookupError::NoRegion)?.to_string()],
+        given => given.to_vec(),
+    };
     let mut total = Aggregate::default();
-    for region in &options.regions {
+    for region in &regions {
         total = total.merge(read_region(config, region, window, caller).await?);
     }
-    let mut evidence = total.into_evidence("cloudtrail-lookup", &options.regions.join(","));
+    let mut evidence = total.into_evidence("cloudtrail-lookup", &regions.join(","));
+    evidence.source.regions = regions;
     let history_start = chrono::Utc::now() - chrono::Duration::days(i64::from(HISTORY_DAYS));
     if window.start() < history_start {
         evidence.source.warnings.push(SourceWarning::new(

@@ -86,6 +86,13 @@ pub struct SourceInfo {
     pub failed_events: u64,
     /// Files skipped with `--allow-malformed-logs`, with the reason.
     pub skipped_files: Vec<SkippedFile>,
+    /// The Regions the source read (LookupEvents' Regions, Athena's Region partitions, the
+    /// Regions a Lake store records); empty for log files, which hold whatever was delivered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    /// The Regions (`awsRegion`) the evidence events came from, where a source sees events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions_with_evidence: Vec<String>,
     /// Queries run (CloudTrail Lake, Athena): id, SQL, bytes scanned, run time.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queries: Vec<QueryRecord>,

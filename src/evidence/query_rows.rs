@@ -161,9 +161,12 @@ pub(crate) fn changes_from_rows(
     Ok(normalize(changes))
 }
 
-/// How one SQL dialect (Lake's schema, an Athena table's style) reads the fields of the
-/// change query; each takes the field's path in the event's JSON (`onBehalfOf.userId`).
+/// How one SQL dialect (Lake's schema, an Athena table's style, Logs Insights' discovered
+/// fields) reads the fields of the change query; each takes the field's path in the event's
+/// JSON (`eventTime`, `onBehalfOf.userId`).
 pub(crate) struct ChangeFields<'a> {
+    /// A top-level field of the event.
+    pub column: &'a dyn Fn(&str) -> String,
     pub identity: &'a dyn Fn(&str) -> String,
     pub request: &'a dyn Fn(&str) -> String,
     pub response: &'a dyn Fn(&str) -> String,
@@ -182,13 +185,19 @@ pub(crate) fn change_select(fields: &ChangeFields) -> String {
         ("groupId", "group_id"),
         ("memberId.userId", "member_user_id"),
     ];
-    let mut items = vec![
-        "eventtime AS event_time".to_owned(),
-        "eventsource AS event_source".into(),
-        "eventname AS event_name".into(),
-        "eventid AS event_id".into(),
-        "awsregion AS aws_region".into(),
-        "sourceipaddress AS source_ip_address".into(),
+    let top_level = [
+        ("eventTime", "event_time"),
+        ("eventSource", "event_source"),
+        ("eventName", "event_name"),
+        ("eventID", "event_id"),
+        ("awsRegion", "aws_region"),
+        ("sourceIPAddress", "source_ip_address"),
+    ];
+    let mut items: Vec<String> = top_level
+        .iter()
+        .map(|(name, alias)| format!("{} AS {alias}", (fields.column)(name)))
+        .collect();
+    items.extend([
         format!("{} AS actor_arn", (fields.identity)("arn")),
         format!(
             "{} AS actor_on_behalf_of_user_id",
@@ -198,7 +207,7 @@ pub(crate) fn change_select(fields: &ChangeFields) -> String {
             "{} AS actor_identity_store_arn",
             (fields.identity)("onBehalfOf.identityStoreArn")
         ),
-    ];
+    ]);
     items.extend(
         request_keys
             .iter()
@@ -213,9 +222,24 @@ pub(crate) fn change_select(fields: &ChangeFields) -> String {
 }
 
 /// The change query's condition on the events, after the window: the four change events
-/// that succeeded.
-pub(crate) const CHANGE_EVENTS_FILTER: &str = "(errorcode IS NULL OR errorcode = '')
-  AND ((eventsource = 'sso.amazonaws.com'
-        AND eventname IN ('CreateAccountAssignment', 'DeleteAccountAssignment'))
-    OR (eventsource = 'identitystore.amazonaws.com'
-        AND eventname IN ('CreateGroupMembership', 'DeleteGroupMembership')))";
+/// that succeeded, with top-level fields written by `column`.
+pub(crate) fn change_events_filter(column: &dyn Fn(&str) -> String) -> String {
+    let (error, source, name) = (
+        column("errorCode"),
+        column("eventSource"),
+        column("eventName"),
+    );
+    format!(
+        "({error} IS NULL OR {error} = '')
+  AND (({source} = 'sso.amazonaws.com'
+        AND {name} IN ('CreateAccountAssignment', 'DeleteAccountAssignment'))
+    OR ({source} = 'identitystore.amazonaws.com'
+        AND {name} IN ('CreateGroupMembership', 'DeleteGroupMembership')))"
+    )
+}
+
+/// Lake's and Athena's way of naming a top-level field: lower case (Athena's columns are;
+/// Lake's are case-insensitive).
+pub(crate) fn lowercase_column(name: &str) -> String {
+    name.to_ascii_lowercase()
+}

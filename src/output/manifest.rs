@@ -48,6 +48,9 @@ pub struct DirectoryInfo {
     pub instance_arn: String,
     pub identity_store_id: String,
     pub captured_at: Option<String>,
+    /// The instance's Regions, primary first (empty: the snapshot does not say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     pub accounts: usize,
     pub permission_sets: usize,
     pub users: usize,

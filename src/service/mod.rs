@@ -173,21 +173,14 @@ fn evidence_from_env(
                 )?,
             },
         }),
-        Some("cloudtrail-lookup") => {
-            let regions = list(
+        // Without Regions: the instance's (ListRegions), else the function's own.
+        Some("cloudtrail-lookup") => Ok(EvidenceSettings::CloudTrailLookup(LookupOptions {
+            regions: list(
                 get("IDC_CLOUDTRAIL_LOOKUP_REGIONS"),
                 "IDC_CLOUDTRAIL_LOOKUP_REGIONS",
                 check_region,
-            )?;
-            if regions.is_empty() {
-                return Err(SettingsError(
-                    "IDC_CLOUDTRAIL_LOOKUP_REGIONS is not set".into(),
-                ));
-            }
-            Ok(EvidenceSettings::CloudTrailLookup(LookupOptions {
-                regions,
-            }))
-        }
+            )?,
+        })),
         Some(other) => Err(SettingsError(format!(
             "IDC_EVIDENCE_SOURCE {other:?}: use cloudtrail-lake, athena or cloudtrail-lookup"
         ))),
@@ -282,6 +275,7 @@ fn evidence_source(settings: &EvidenceSettings, deadline: Instant) -> EvidenceSo
             owner_account_id: owner_account_id.clone(),
             role_arn: role_arn.clone(),
             deadline,
+            instance_regions: Vec::new(),
         }),
         EvidenceSettings::Athena {
             table,
@@ -401,7 +395,12 @@ mod tests {
             lookup.evidence,
             EvidenceSettings::CloudTrailLookup(_)
         ));
-        assert!(with(&[("IDC_EVIDENCE_SOURCE", "cloudtrail-lookup")]).is_err());
+        // Without Regions: every Region of the instance.
+        let every_region = with(&[("IDC_EVIDENCE_SOURCE", "cloudtrail-lookup")]).unwrap();
+        assert!(matches!(
+            every_region.evidence,
+            EvidenceSettings::CloudTrailLookup(LookupOptions { ref regions }) if regions.is_empty()
+        ));
         assert!(with(&[
             ("IDC_EVIDENCE_SOURCE", "athena"),
             ("IDC_ATHENA_TABLE", "db.t"),

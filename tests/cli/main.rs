@@ -11,6 +11,7 @@ mod lambda;
 mod lookup;
 mod output;
 mod published;
+mod regions;
 mod removal;
 mod resume;
 mod rules;

@@ -83,15 +83,28 @@ impl Scratch {
 
     /// Writes events as one delivered log file, gzipped, in the S3 layout.
     pub fn deliver(&self, events: &[Value]) -> PathBuf {
+        self.deliver_in("us-east-1", events)
+    }
+
+    /// [`Scratch::deliver`] under `region`'s folder, each event's `awsRegion` set to it.
+    pub fn deliver_in(&self, region: &str, events: &[Value]) -> PathBuf {
         let n = self.file_counter.get();
         self.file_counter.set(n + 1);
-        let dir = self
-            .logs()
-            .join("AWSLogs/o-abcdefghij/999999999999/CloudTrail/us-east-1/2026/11/20");
+        let dir = self.logs().join(format!(
+            "AWSLogs/o-abcdefghij/999999999999/CloudTrail/{region}/2026/11/20"
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!(
-            "999999999999_CloudTrail_us-east-1_20261120T0000Z_{n:016}.json.gz"
+            "999999999999_CloudTrail_{region}_20261120T0000Z_{n:016}.json.gz"
         ));
+        let events: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e["awsRegion"] = json!(region);
+                e
+            })
+            .collect();
         let body = serde_json::to_vec(&json!({ "Records": events })).unwrap();
         std::fs::write(&path, gzip(&body)).unwrap();
         path

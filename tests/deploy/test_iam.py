@@ -12,7 +12,7 @@ from conftest import TERRAFORM_DIR, need
 CONTRACT = {
     "sso:ListInstances", "sso:ListPermissionSets", "sso:DescribePermissionSet",
     "sso:ListAccountsForProvisionedPermissionSet", "sso:ListAccountAssignments",
-    "sso:ListAccountAssignmentsForPrincipal",
+    "sso:ListAccountAssignmentsForPrincipal", "sso:ListRegions",
     "identitystore:ListUsers", "identitystore:ListGroups", "identitystore:ListGroupMemberships",
     "organizations:ListAccounts",
     "cloudtrail:GetEventDataStore", "cloudtrail:StartQuery", "cloudtrail:DescribeQuery",

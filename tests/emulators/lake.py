@@ -110,7 +110,9 @@ Config file (JSON, every key optional; unknown keys are an error):
      "now": null,                    # LookupEvents' clock, e.g. "2026-11-22T00:00:00Z"
      "lookup": {"rate": 2,           # LookupEvents requests a second (null or <= 0: no quota)
                 "burst": 2,          # requests admitted at once
-                "scope": "all"}}     # or "caller": --account's events in --region only
+                "scope": "all"}}     # or "caller": --account's events in --region only;
+                                     # or "signed": --account's events in the Region each
+                                     # request is signed for (one history per Region)
 """
 
 from __future__ import annotations
@@ -249,7 +251,7 @@ def validate_config(config: FaultConfig) -> FaultConfig:
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
         raise ValueError(f"config: lookup.rate must be a number or null, not {rate!r}")
     check_count("lookup.burst", config.lookup.burst, 1)
-    check_choice("lookup.scope", config.lookup.scope, ("all", "caller"))
+    check_choice("lookup.scope", config.lookup.scope, ("all", "caller", "signed"))
     return config
 
 
@@ -527,6 +529,12 @@ class TokenBucket:
             return False
 
 
+def signed_region(authorization: str) -> str | None:
+    """The Region of a SigV4 `Authorization` header's credential scope (KEY/DATE/REGION/...)."""
+    match = re.search(r"Credential=[^/,]+/\d{8}/([^/,]+)/", authorization)
+    return match.group(1) if match else None
+
+
 class LookupHistory:
     """The event history of the caller's account and Region, newest first."""
 
@@ -534,6 +542,7 @@ class LookupHistory:
         self.now = parse_event_time(config.now) if config.now is not None else None
         rate = config.lookup.rate
         self.bucket = TokenBucket(float(rate), config.lookup.burst) if rate is not None and rate > 0 else None
+        self.per_signed_region = config.lookup.scope == "signed"
         entries = []
         for event in events:
             event_time = parse_event_time(event.get("eventTime"))
@@ -542,20 +551,26 @@ class LookupHistory:
             if config.lookup.scope == "caller" and (event.get("recipientAccountId"), event.get("awsRegion")) != (
                     account, region):
                 continue
-            entries.append((event_time, str(event.get("eventID", "")), lookup_summary(event, event_time)))
+            if self.per_signed_region and event.get("recipientAccountId") != account:
+                continue
+            entries.append((event_time, str(event.get("eventID", "")), event.get("awsRegion"),
+                            lookup_summary(event, event_time)))
         entries.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-        self.entries = [(event_time, summary) for event_time, _, summary in entries]
+        self.entries = [(event_time, event_region, summary) for event_time, _, event_region, summary in entries]
 
     def admit(self) -> bool:
         """Takes one request from the quota (2 a second per account and Region by default)."""
         return self.bucket is None or self.bucket.take()
 
-    def select(self, start: float, end: float, attribute: tuple[str, str] | None) -> list[dict[str, Any]]:
-        """The events from `start` to `end` (inclusive) within the last 90 days, newest first."""
+    def select(self, start: float, end: float, attribute: tuple[str, str] | None,
+               signed_region: str | None = None) -> list[dict[str, Any]]:
+        """The events from `start` to `end` (inclusive) within the last 90 days, newest first;
+        with the "signed" scope, only those of the Region the request was signed for."""
         now = self.now if self.now is not None else time.time()
         low, high = max(start, now - LOOKUP_WINDOW_SECONDS), min(end, now)
-        return [summary for event_time, summary in self.entries
-                if low <= event_time <= high and (attribute is None or matches_attribute(summary, *attribute))]
+        return [summary for event_time, event_region, summary in self.entries
+                if low <= event_time <= high and (attribute is None or matches_attribute(summary, *attribute))
+                and (not self.per_signed_region or event_region == signed_region)]
 
 
 def lookup_attribute(params: dict[str, Any]) -> tuple[str, str] | None:
@@ -660,7 +675,7 @@ class LakeApi:
             "LookupEvents": self.lookup_events,
         }
 
-    def handle(self, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+    def handle(self, target: str | None, body: bytes, signed_region: str | None = None) -> tuple[int, dict[str, Any]]:
         operation = (target or "").rsplit(".", 1)[-1]
         try:
             params = parse_params(body)
@@ -671,6 +686,8 @@ class LakeApi:
         try:
             if not (target or "").startswith(TARGET_PREFIXES) or operation not in self.operations:
                 raise ApiError("UnknownOperationException", f"Unknown operation {target!r}.")
+            if operation == "LookupEvents":
+                return 200, self.lookup_events(params, signed_region)
             return 200, self.operations[operation](params)
         except ApiError as error:
             return error.status, error_body(error)
@@ -805,7 +822,7 @@ class LakeApi:
         return self.store.describe()
 
 
-    def lookup_events(self, params: dict[str, Any]) -> dict[str, Any]:
+    def lookup_events(self, params: dict[str, Any], signed_region: str | None = None) -> dict[str, Any]:
         """Event history: the quota first (a throttled request goes no further), then the filters."""
         if not self.history.admit():
             raise ApiError("ThrottlingException", "Rate exceeded")
@@ -820,7 +837,7 @@ class LakeApi:
         category = params.get("EventCategory")
         if category not in (None, "insight"):
             raise ApiError("InvalidEventCategoryException", f"The event category {category!r} is not valid.")
-        events = [] if category == "insight" else self.history.select(start, end, attribute)
+        events = [] if category == "insight" else self.history.select(start, end, attribute, signed_region)
         token = params.get("NextToken")
         offset = 0 if token is None else decode_lookup_token(token, params, len(events))
         answer: dict[str, Any] = {"Events": events[offset:offset + size]}
@@ -874,7 +891,12 @@ class LakeRequestHandler(BaseHTTPRequestHandler):
             body = read_chunked(self.rfile)
         else:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, payload = self.server.api.handle(self.headers.get("X-Amz-Target"), body)
+        api, target = self.server.api, self.headers.get("X-Amz-Target")
+        if isinstance(api, LakeApi):  # event history is per Region; the other servers here are not
+            region = signed_region(self.headers.get("Authorization", ""))
+            status, payload = api.handle(target, body, region)
+        else:
+            status, payload = api.handle(target, body)
         self.send_json(status, payload)
 
     def do_GET(self) -> None:  # noqa: N802

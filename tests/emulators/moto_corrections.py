@@ -285,6 +285,27 @@ def _home_region_only(original: Callable[..., None]) -> Callable[..., None]:
     return __init__
 
 
+def sso_list_regions(self: SSOAdminResponse) -> str:
+    # AWS: the Regions of a multi-Region instance (ACTIVE, ADDING or REMOVING), the primary
+    # among them; an instance that was never replicated lists its own Region alone.
+    # moto 5.2.5: no ListRegions at all. The Regions served are those set by set_regions (the
+    # preloaded snapshot's), else the instance's own Region, primary and ACTIVE.
+    req = _request(self)
+    backend = self.ssoadmin_backend
+    instance = next((i for i in backend.instances if i.instance_arn == req.get("InstanceArn")), None)
+    if instance is None:
+        raise JsonRESTError("ResourceNotFoundException", "The instance does not exist.")
+    regions = getattr(SSOAdminBackend, "_emulator_regions", None) or [
+        {"RegionName": backend.region_name, "Status": "ACTIVE", "IsPrimaryRegion": True}]
+    items, token = page_of(regions, req, 100, "ValidationException")
+    return json.dumps(drop_nulls({"Regions": items, "NextToken": token}))
+
+
+def set_regions(regions: list[dict[str, Any]]) -> None:
+    """Serve these Regions (ListRegions' shape) for the instance."""
+    SSOAdminBackend._emulator_regions = regions
+
+
 def set_home_region(region: str) -> None:
     """Serve the instance in `region` only, as AWS does."""
     SSOAdminBackend._emulator_home_region = region
@@ -299,6 +320,7 @@ def correct_sso_admin() -> None:
         sso_list_permission_sets_provisioned_to_account)
     SSOAdminResponse.provision_permission_set = sso_provision_permission_set
     SSOAdminResponse.delete_account_assignment = sso_delete_account_assignment
+    SSOAdminResponse.list_regions = sso_list_regions
     SSOAdminBackend.create_account_assignment = _idempotent_create(SSOAdminBackend.create_account_assignment)
     SSOAdminBackend.delete_account_assignment = _touching(SSOAdminBackend.delete_account_assignment)
     PermissionSet.to_json = _iso_session_duration(PermissionSet.to_json)

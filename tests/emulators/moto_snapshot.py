@@ -20,7 +20,7 @@ from moto.identitystore.models import User as MotoUser
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 from moto.ssoadmin.models import AccountAssignment, PermissionSet, SSOAdminBackend, ssoadmin_backends
 
-from moto_corrections import drop_nulls, set_home_region, touch_assignments, user_facts
+from moto_corrections import drop_nulls, set_home_region, set_regions, touch_assignments, user_facts
 
 JOINED_BASE = datetime(2020, 1, 1, tzinfo=timezone.utc).timestamp()  # accounts' JoinedTimestamp
 
@@ -50,11 +50,19 @@ def epoch_seconds(rfc3339: str | None) -> float | None:
 def preload(snapshot: dict[str, Any], account_id: str, region: str) -> Directory:
     directory = Directory(snapshot["instance_arn"], snapshot["identity_store_id"])
     set_home_region(region)
+    set_regions([_region(r) for r in snapshot.get("regions") or []])
     _preload_sso_admin(snapshot, directory, ssoadmin_backends[account_id][region], account_id)
     _preload_identity_store(snapshot, directory, identitystore_backends[account_id][region])
     if snapshot.get("accounts"):
         _preload_organization(snapshot["accounts"], organizations_backends[account_id]["aws"], region)
     return directory
+
+
+def _region(entry: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot Region in ListRegions' shape."""
+    added = epoch_seconds(entry.get("added_at"))
+    return drop_nulls({"RegionName": entry["name"], "Status": entry.get("status") or "ACTIVE",
+                       "IsPrimaryRegion": bool(entry.get("primary")), "AddedDate": added})
 
 
 def _preload_sso_admin(snapshot: dict[str, Any], directory: Directory,

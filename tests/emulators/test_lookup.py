@@ -205,6 +205,18 @@ def test_caller_scope_keeps_the_account_and_region(tmp_path: Path) -> None:
     assert names == ["GetRoleCredentials", "ListAccountRoles", "ListAccounts"]
 
 
+def test_signed_scope_answers_each_region_with_its_own_events(tmp_path: Path) -> None:
+    config = {"now": FIXTURES_NOW, "lookup": {"rate": None, "scope": "signed"}}
+    with lake(tmp_path, config, account="607481581596") as running:
+        port = running.client.meta.endpoint_url
+        names = {}
+        for region in ("ap-southeast-2", "eu-west-1"):
+            client = boto3.client("cloudtrail", endpoint_url=port, region_name=region)
+            names[region] = sorted(event["EventName"] for page in client.get_paginator("lookup_events").paginate()
+                                   for event in page["Events"])
+    assert names == {"ap-southeast-2": ["GetRoleCredentials", "ListAccountRoles", "ListAccounts"], "eu-west-1": []}
+
+
 def test_only_management_events(tmp_path: Path) -> None:
     events = tmp_path / "events"
     events.mkdir()

@@ -225,6 +225,32 @@ def test_other_regions_have_no_instance(emulator: Emulator) -> None:
     assert sso.list_instances()["Instances"] == []
 
 
+def test_an_instance_never_replicated_lists_its_own_region(emulator: Emulator) -> None:
+    regions = emulator.client("sso-admin").list_regions(InstanceArn=INSTANCE)["Regions"]
+    assert regions == [{"RegionName": "us-east-1", "Status": "ACTIVE", "IsPrimaryRegion": True}]
+
+
+def test_the_snapshot_regions_are_listed_page_by_page(tmp_path: Path) -> None:
+    snapshot = small_snapshot()
+    snapshot["regions"] = [{"name": "us-east-1", "primary": True, "status": "ACTIVE"},
+                           {"name": "eu-west-1", "status": "ADDING", "added_at": "2026-11-01T00:00:00Z"}]
+    emu = launch(tmp_path, snapshot)
+    try:
+        sso = emu.client("sso-admin")
+        first = sso.list_regions(InstanceArn=INSTANCE, MaxResults=1)
+        second = sso.list_regions(InstanceArn=INSTANCE, NextToken=first["NextToken"])
+        regions = first["Regions"] + second["Regions"]
+        assert [(r["RegionName"], r["Status"], r["IsPrimaryRegion"]) for r in regions] == [
+            ("us-east-1", "ACTIVE", True), ("eu-west-1", "ADDING", False)]
+        assert regions[1]["AddedDate"].isoformat() == "2026-11-01T00:00:00+00:00"
+        assert "NextToken" not in second
+        with pytest.raises(ClientError) as raised:
+            sso.list_regions(InstanceArn="arn:aws:sso:::instance/ssoins-0000000000000000")
+        assert error_of(raised)[1] == "ResourceNotFoundException"
+    finally:
+        assert emu.stop() == 0
+
+
 def test_caller_is_the_management_account(emulator: Emulator) -> None:
     assert emulator.client("sts").get_caller_identity()["Account"] == MGMT
 

@@ -12,6 +12,7 @@ mod assignments;
 mod identity_store;
 pub use identity_store::member_user_ids;
 mod permission_sets;
+mod regions;
 pub mod resume;
 
 pub use assignments::AssignmentStrategy;
@@ -70,6 +71,9 @@ pub struct DirectoryReadInfo {
     pub assignment_strategy_reason: String,
     pub calls: BTreeMap<String, ActionCount>,
     pub warnings: Vec<String>,
+    /// Why the instance's Regions are assumed rather than listed, if they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions_unlisted: Option<String>,
     /// Runs a resumable read took (the calls above are those of all of them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invocations: Option<u32>,
@@ -232,15 +236,19 @@ pub async fn read_directory_with(
     let mut ctx = Context::new(config, options.rates, options.retry, options.stats.clone());
     ctx.journal = journal;
     let instance = permission_sets::instance(&ctx, options).await?;
-    let (people, permission_sets, accounts) = tokio::join!(
+    let region_in_use = config.region().map(|r| r.as_ref());
+    let (people, permission_sets, accounts, regions) = tokio::join!(
         identity_store::read(&ctx, &instance.identity_store_id),
         permission_sets::read(&ctx, &instance.instance_arn),
         accounts::read(&ctx),
+        regions::read(&ctx, &instance.instance_arn, region_in_use),
     );
     let (users, groups) = people?;
     let permission_sets = permission_sets?;
+    let (regions, regions_unlisted) = regions?;
     let mut info = DirectoryReadInfo {
         assignment_strategy_requested: options.strategy.as_str().into(),
+        regions_unlisted,
         ..DirectoryReadInfo::default()
     };
     let accounts = accounts?.unwrap_or_else(|warning| {
@@ -263,6 +271,7 @@ pub async fn read_directory_with(
         instance_arn: instance.instance_arn,
         identity_store_id: instance.identity_store_id,
         captured_at: Some(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)),
+        regions,
         accounts,
         permission_sets,
         users,

@@ -87,8 +87,12 @@ pub async fn read_athena(
     }
     let mut scope = options.scope.clone();
     if scope.regions.is_empty() {
-        // Identity Center records its events in its own Region: the one the tool runs in.
+        // Identity Center records its events in its own Region(s): without the instance's
+        // Regions (an old snapshot), the one the tool runs in.
         scope.regions.extend(config.region().map(|r| r.to_string()));
+    }
+    if shape.partitions.region.is_some() {
+        info.regions = scope.regions.clone();
     }
     if shape.partitions.account.is_some() && scope.accounts.is_empty() {
         info.warnings.push(SourceWarning::new(

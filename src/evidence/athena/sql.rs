@@ -4,7 +4,9 @@
 //! Only validated names and tool-formatted values reach the text.
 
 use super::table::{Style, TableShape};
-use crate::evidence::query_rows::{change_select, ChangeFields, CHANGE_EVENTS_FILTER};
+use crate::evidence::query_rows::{
+    change_events_filter, change_select, lowercase_column, ChangeFields,
+};
 use crate::evidence::Window;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,6 +163,7 @@ pub fn change_query(
     let request = |path: &str| format!("json_extract_scalar(requestparameters, '$.{path}')");
     let response = |path: &str| format!("json_extract_scalar(responseelements, '$.{path}')");
     let fields = ChangeFields {
+        column: &lowercase_column,
         identity: &identity,
         request: &request,
         response: &response,
@@ -169,8 +172,9 @@ pub fn change_query(
         "SELECT {select}
 FROM \"{database}\".\"{table}\"
 WHERE {filters}
-  AND {CHANGE_EVENTS_FILTER}",
+  AND {filter}",
         select = change_select(&fields),
+        filter = change_events_filter(&lowercase_column),
         database = table.database,
         table = table.table,
         filters = window_filters(shape, window, scope).join("\n  AND "),

@@ -12,8 +12,9 @@ pub mod sql;
 
 use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, Window};
-use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
+use crate::aws::{paginate, with_role, AwsError, Caller, PollPacer, RateLimiter};
 use aws_config::SdkConfig;
+use aws_sdk_cloudtrail::operation::get_event_data_store::GetEventDataStoreOutput;
 use aws_sdk_cloudtrail::types::QueryStatus;
 use aws_sdk_cloudtrail::Client;
 use sql::{change_query, evidence_query, StoreRef};
@@ -29,6 +30,8 @@ pub struct LakeOptions {
     pub role_arn: Option<String>,
     /// The latest moment the query may still run; it is cancelled when this comes near.
     pub deadline: Instant,
+    /// The instance's Regions, which the store must record (empty: not known).
+    pub instance_regions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +60,7 @@ pub async fn read_lake(
     window: &Window,
     caller: &Caller,
 ) -> Result<Evidence, LakeError> {
-    let config = assume_role_if_asked(config, options).await;
+    let config = with_role(config, options.role_arn.as_deref()).await;
     let lake = Lake {
         client: Client::new(&config),
         options,
@@ -69,7 +72,9 @@ pub async fn read_lake(
         location: options.store.api_name().to_owned(),
         ..SourceInfo::default()
     };
-    info.warnings = lake.preflight(window).await?;
+    let store = lake.describe_store().await?;
+    info.warnings = preflight::check(&store, window.lookback_days);
+    info.regions = preflight::regions_recorded(&store, &options.instance_regions, config.region());
     let (record, rows) = lake.query(evidence_query(&options.store, window)).await?;
     info.queries.push(record);
     let mut evidence = evidence_from_rows(rows, info)?;
@@ -87,23 +92,6 @@ pub async fn read_lake(
     Ok(evidence)
 }
 
-async fn assume_role_if_asked(config: &SdkConfig, options: &LakeOptions) -> SdkConfig {
-    let Some(role_arn) = &options.role_arn else {
-        return config.clone();
-    };
-    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-        .session_name("idc-credential-report")
-        .configure(config)
-        .build()
-        .await;
-    config
-        .to_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-        )
-        .build()
-}
-
 struct Lake<'a> {
     client: Client,
     options: &'a LakeOptions,
@@ -116,7 +104,7 @@ impl Lake<'_> {
         self.options.owner_account_id.clone()
     }
 
-    async fn preflight(&self, window: &Window) -> Result<Vec<super::SourceWarning>, LakeError> {
+    async fn describe_store(&self) -> Result<GetEventDataStoreOutput, LakeError> {
         let store = self.options.store.api_name();
         let out = self
             .caller
@@ -127,7 +115,7 @@ impl Lake<'_> {
                     .send()
             })
             .await?;
-        Ok(preflight::check(&out, window.lookback_days))
+        Ok(out)
     }
 
     /// Runs one query to its end and reads its rows.

@@ -56,6 +56,26 @@ pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<
     warnings
 }
 
+/// The Regions whose events the store records: the instance's (or, if they are not known,
+/// none listed) for a multi-Region store, else the store's own Region alone.
+pub(super) fn regions_recorded(
+    store: &GetEventDataStoreOutput,
+    instance_regions: &[String],
+    region_in_use: Option<&aws_config::Region>,
+) -> Vec<String> {
+    if store.multi_region_enabled == Some(true) {
+        return instance_regions.to_vec();
+    }
+    let home = store
+        .event_data_store_arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(3))
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .or_else(|| region_in_use.map(|r| r.to_string()));
+    home.into_iter().collect()
+}
+
 /// Whether some selector takes management events without excluding read-only ones.
 fn records_read_only_management_events(selectors: &[AdvancedEventSelector]) -> bool {
     records_management_events(selectors, ReadOnly::True)

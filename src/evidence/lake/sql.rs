@@ -56,7 +56,9 @@ impl StoreRef {
 }
 
 pub use crate::evidence::query_rows::COLUMNS;
-use crate::evidence::query_rows::{change_select, ChangeFields, CHANGE_EVENTS_FILTER};
+use crate::evidence::query_rows::{
+    change_events_filter, change_select, lowercase_column, ChangeFields,
+};
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.format("timestamp '%Y-%m-%d %H:%M:%S'").to_string()
@@ -96,6 +98,7 @@ pub fn change_query(store: &StoreRef, window: &Window) -> String {
     let request = |path: &str| map_field("requestParameters", path);
     let response = |path: &str| map_field("responseElements", path);
     let fields = ChangeFields {
+        column: &lowercase_column,
         identity: &identity,
         request: &request,
         response: &response,
@@ -104,8 +107,9 @@ pub fn change_query(store: &StoreRef, window: &Window) -> String {
         "SELECT {select}
 FROM {id}
 WHERE eventTime >= {start} AND eventTime <= {end}
-  AND {CHANGE_EVENTS_FILTER}",
+  AND {filter}",
         select = change_select(&fields),
+        filter = change_events_filter(&lowercase_column),
         id = store.id,
         start = timestamp(window.start()),
         end = timestamp(window.as_of),

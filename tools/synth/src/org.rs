@@ -274,6 +274,7 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
         instance_arn: format!("arn:aws:sso:::instance/{instance}"),
         identity_store_id: format!("d-{store_hex}"),
         captured_at: Some(DateTime::from_timestamp(params.as_of, 0).expect("valid as_of")),
+        regions: Vec::new(),
         accounts,
         permission_sets,
         users,
