@@ -8,6 +8,7 @@ use crate::directory::checkpoint::{read_directory_resumable, ResumeError, Resume
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::athena::{read_athena, AthenaError, AthenaOptions};
 use crate::evidence::changes::ChangeKind;
+use crate::evidence::cloudwatch::{read_cloudwatch, CloudWatchError, CloudWatchOptions};
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
 use crate::evidence::lookup::{read_lookup, LookupError, LookupOptions, HISTORY_DAYS};
@@ -43,6 +44,8 @@ pub enum Error {
     #[error(transparent)]
     Lookup(#[from] LookupError),
     #[error(transparent)]
+    CloudWatch(#[from] CloudWatchError),
+    #[error(transparent)]
     Resume(#[from] ResumeError),
 }
 
@@ -75,6 +78,7 @@ pub enum EvidenceSource {
     CloudTrailLake(LakeOptions),
     Athena(AthenaOptions),
     CloudTrailLookup(LookupOptions),
+    CloudWatchLogs(CloudWatchOptions),
 }
 
 impl EvidenceSource {
@@ -240,6 +244,10 @@ async fn load_evidence(
         }
         EvidenceSource::Athena(options) => {
             Ok(read_athena(session.config().await, options, window, &Caller::default()).await?)
+        }
+        EvidenceSource::CloudWatchLogs(options) => {
+            let config = session.config().await;
+            Ok(read_cloudwatch(config, options, window, &Caller::default()).await?)
         }
         EvidenceSource::CloudTrailLogs { root, options } => {
             let (root, options, window) = (root.clone(), options.clone(), *window);

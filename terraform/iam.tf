@@ -36,6 +36,17 @@ locals {
   athena      = var.evidence_source == "athena"
   lookup      = var.evidence_source == "cloudtrail-lookup"
 
+  cloudwatch_direct = var.evidence_source == "cloudwatch-logs" && var.cloudwatch_role_arn == null
+  cloudwatch_assume = var.evidence_source == "cloudwatch-logs" && var.cloudwatch_role_arn != null
+  # A log group named by name is in the function's account and cloudwatch_region. Both ARN
+  # forms: with and without the ":*" that IAM's examples for Logs Insights use.
+  cloudwatch_log_group_arns = flatten([
+    for g in var.cloudwatch_log_groups : [
+      for arn in [startswith(g, "arn:") ? g : "arn:${local.partition}:logs:${coalesce(var.cloudwatch_region, local.region)}:${local.account_id}:log-group:${g}"] :
+      [arn, "${arn}:*"]
+    ]
+  ])
+
   athena_database = local.athena ? split(".", var.athena_table)[0] : null
   athena_table    = local.athena ? split(".", var.athena_table)[1] : null
 
@@ -132,6 +143,37 @@ data "aws_iam_policy_document" "lambda" {
       sid       = "AssumeLakeRole"
       actions   = ["sts:AssumeRole"]
       resources = [var.lake_role_arn]
+    }
+  }
+
+  # --- Evidence: CloudWatch Logs (Logs Insights) ---
+
+  dynamic "statement" {
+    for_each = local.cloudwatch_direct ? [1] : []
+    content {
+      sid       = "QueryTrailLogGroups"
+      actions   = ["logs:StartQuery", "logs:GetQueryResults"]
+      resources = local.cloudwatch_log_group_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.cloudwatch_direct ? [1] : []
+    content {
+      sid = "CheckAndStopLogsQueries"
+      # DescribeLogGroups (the preflight) and StopQuery (at the deadline) have no resource
+      # type: IAM accepts only "*".
+      actions   = ["logs:DescribeLogGroups", "logs:StopQuery"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.cloudwatch_assume ? [1] : []
+    content {
+      sid       = "AssumeCloudWatchRole"
+      actions   = ["sts:AssumeRole"]
+      resources = [var.cloudwatch_role_arn]
     }
   }
 

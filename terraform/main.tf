@@ -41,6 +41,9 @@ locals {
     IDC_ATHENA_WORKGROUP          = var.evidence_source == "athena" ? var.athena_workgroup : null
     IDC_ATHENA_OUTPUT             = var.athena_output_location
     IDC_CLOUDTRAIL_LOOKUP_REGIONS = length(var.cloudtrail_lookup_regions) > 0 ? join(",", var.cloudtrail_lookup_regions) : null
+    IDC_CLOUDWATCH_LOG_GROUPS     = length(var.cloudwatch_log_groups) > 0 ? join(",", var.cloudwatch_log_groups) : null
+    IDC_CLOUDWATCH_REGION         = var.cloudwatch_region
+    IDC_CLOUDWATCH_ROLE_ARN       = var.cloudwatch_role_arn
     RUST_LOG                      = var.rust_log
   }
 }

@@ -26,6 +26,16 @@ resource "terraform_data" "input_checks" {
       error_message = "athena_table, athena_output_location and athena_data_location apply only to evidence_source = \"athena\"."
     }
     precondition {
+      condition     = var.evidence_source != "cloudwatch-logs" || length(var.cloudwatch_log_groups) > 0
+      error_message = "evidence_source = \"cloudwatch-logs\" needs cloudwatch_log_groups (Control Tower's: aws-controltower/CloudTrailLogs)."
+    }
+    precondition {
+      condition = var.evidence_source == "cloudwatch-logs" || (
+        length(var.cloudwatch_log_groups) == 0 && var.cloudwatch_region == null && var.cloudwatch_role_arn == null
+      )
+      error_message = "cloudwatch_log_groups, cloudwatch_region and cloudwatch_role_arn apply only to evidence_source = \"cloudwatch-logs\"."
+    }
+    precondition {
       condition     = var.evidence_source == "cloudtrail-lookup" || length(var.cloudtrail_lookup_regions) == 0
       error_message = "cloudtrail_lookup_regions applies only to evidence_source = \"cloudtrail-lookup\"."
     }

@@ -168,12 +168,12 @@ variable "assignment_strategy" {
 # --- Evidence -------------------------------------------------------------------------------
 
 variable "evidence_source" {
-  description = "Where CloudTrail evidence is read: cloudtrail-lake, athena or cloudtrail-lookup. Each needs its own variables below."
+  description = "Where CloudTrail evidence is read: cloudtrail-lake, athena, cloudwatch-logs or cloudtrail-lookup. Each needs its own variables below."
   type        = string
 
   validation {
-    condition     = contains(["cloudtrail-lake", "athena", "cloudtrail-lookup"], var.evidence_source)
-    error_message = "evidence_source must be cloudtrail-lake, athena or cloudtrail-lookup."
+    condition     = contains(["cloudtrail-lake", "athena", "cloudwatch-logs", "cloudtrail-lookup"], var.evidence_source)
+    error_message = "evidence_source must be cloudtrail-lake, athena, cloudwatch-logs or cloudtrail-lookup."
   }
 }
 
@@ -262,6 +262,41 @@ variable "athena_kms_key_arns" {
   validation {
     condition     = alltrue([for k in var.athena_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
     error_message = "athena_kms_key_arns must hold KMS key ARNs (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "cloudwatch_log_groups" {
+  description = "cloudwatch-logs: the log group(s) the organization trail writes to, by name (in cloudwatch_region) or, for another account's groups shared by cross-account observability, by ARN. Control Tower's is aws-controltower/CloudTrailLogs."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = length(var.cloudwatch_log_groups) <= 50 && alltrue([
+      for g in var.cloudwatch_log_groups : can(regex("^(arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:)?[A-Za-z0-9._/#-]{1,512}$", g))
+    ])
+    error_message = "cloudwatch_log_groups must hold at most 50 log group names (letters, digits and . _ / # -) or log group ARNs without a trailing :*."
+  }
+}
+
+variable "cloudwatch_region" {
+  description = "cloudwatch-logs: the Region of the log groups named by name. Null means the function's own Region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudwatch_region == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.cloudwatch_region))
+    error_message = "cloudwatch_region must be a Region name such as us-east-1."
+  }
+}
+
+variable "cloudwatch_role_arn" {
+  description = "cloudwatch-logs: role in the log groups' account that the function assumes for every CloudWatch Logs call."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudwatch_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$", var.cloudwatch_role_arn))
+    error_message = "cloudwatch_role_arn must be an IAM role ARN."
   }
 }
 

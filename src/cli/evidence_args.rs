@@ -1,8 +1,11 @@
-//! Flags that choose the evidence source: exactly one of log files or CloudTrail Lake.
+//! Flags that choose the evidence source: exactly one of log files, CloudTrail Lake, Athena,
+//! CloudWatch Logs or event history.
 
 use clap::Args;
 use idc_credential_report::evidence::athena::sql::{check_account, check_region, Scope, TableRef};
 use idc_credential_report::evidence::athena::AthenaOptions;
+use idc_credential_report::evidence::cloudwatch::sql::{LogGroupRef, MAX_LOG_GROUPS};
+use idc_credential_report::evidence::cloudwatch::{CloudWatchOptions, MAX_ROWS};
 use idc_credential_report::evidence::lake::sql::StoreRef;
 use idc_credential_report::evidence::lake::LakeOptions;
 use idc_credential_report::evidence::logs::LogsOptions;
@@ -75,6 +78,25 @@ pub struct EvidenceArgs {
     #[arg(long, value_name = "REGION", value_delimiter = ',', num_args = 0.., conflicts_with_all = ["event_data_store", "athena_table", "cloudtrail_logs"])]
     cloudtrail_lookup: Option<Vec<String>>,
 
+    /// CloudWatch Logs log group(s) the organization trail writes to (names, or ARNs for another
+    /// account's groups shared by cross-account observability; comma-separated), read with
+    /// Logs Insights SQL. Control Tower's: aws-controltower/CloudTrailLogs.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', conflicts_with_all = ["event_data_store", "athena_table", "cloudtrail_logs", "cloudtrail_lookup"])]
+    cloudwatch_log_group: Vec<String>,
+
+    /// The log groups' Region. Default: the Region in use.
+    #[arg(long, value_name = "REGION", requires = "cloudwatch_log_group")]
+    cloudwatch_region: Option<String>,
+
+    /// Role to assume for every CloudWatch Logs call (log groups in another account).
+    #[arg(long, value_name = "ARN", requires = "cloudwatch_log_group")]
+    cloudwatch_role_arn: Option<String>,
+
+    /// Rows a Logs Insights query may return before its part of the window is split in halves
+    /// and queried again (Logs Insights returns at most 10,000, silently cut).
+    #[arg(long, value_name = "N", default_value_t = MAX_ROWS)]
+    cloudwatch_max_rows: u32,
+
     /// Seconds the evidence query may run before it is cancelled (so that it stops billing).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     query_timeout: u64,
@@ -98,6 +120,9 @@ impl EvidenceArgs {
         if let Some(table) = &self.athena_table {
             return self.athena(table, deadline);
         }
+        if !self.cloudwatch_log_group.is_empty() {
+            return self.cloudwatch(deadline);
+        }
         if let Some(regions) = &self.cloudtrail_lookup {
             for region in regions {
                 check_region(region)?;
@@ -107,7 +132,7 @@ impl EvidenceArgs {
             }));
         }
         let Some(store) = self.event_data_store.as_deref() else {
-            anyhow::bail!("choose the evidence: --cloudtrail-logs DIR, --event-data-store ID_OR_ARN, --athena-table DB.TABLE or --cloudtrail-lookup REGION");
+            anyhow::bail!("choose the evidence: --cloudtrail-logs DIR, --event-data-store ID_OR_ARN, --athena-table DB.TABLE, --cloudwatch-log-group NAME or --cloudtrail-lookup [REGION]");
         };
         if let Some(owner) = &self.lake_owner_account_id {
             check_account(owner).map_err(|e| anyhow::anyhow!("--lake-owner-account-id: {e}"))?;
@@ -118,6 +143,33 @@ impl EvidenceArgs {
             role_arn: self.lake_role_arn.clone(),
             deadline,
             instance_regions: Vec::new(),
+        }))
+    }
+
+    fn cloudwatch(&self, deadline: tokio::time::Instant) -> anyhow::Result<EvidenceSource> {
+        anyhow::ensure!(
+            (1..=MAX_ROWS).contains(&self.cloudwatch_max_rows),
+            "--cloudwatch-max-rows must be between 1 and {MAX_ROWS}"
+        );
+        anyhow::ensure!(
+            self.cloudwatch_log_group.len() <= MAX_LOG_GROUPS,
+            "--cloudwatch-log-group names {} log groups: one query reads at most {MAX_LOG_GROUPS}",
+            self.cloudwatch_log_group.len()
+        );
+        if let Some(region) = &self.cloudwatch_region {
+            check_region(region).map_err(|e| anyhow::anyhow!("--cloudwatch-region: {e}"))?;
+        }
+        let log_groups = self
+            .cloudwatch_log_group
+            .iter()
+            .map(|g| LogGroupRef::parse(g))
+            .collect::<Result<_, _>>()?;
+        Ok(EvidenceSource::CloudWatchLogs(CloudWatchOptions {
+            log_groups,
+            region: self.cloudwatch_region.clone(),
+            role_arn: self.cloudwatch_role_arn.clone(),
+            max_rows: self.cloudwatch_max_rows,
+            deadline,
         }))
     }
 

@@ -2,6 +2,7 @@
 //! Everything else lives in the library, shared with the Lambda.
 
 mod athena_ddl;
+mod cloudwatch_setup;
 mod directory_args;
 mod evidence_args;
 mod generate;
@@ -30,6 +31,9 @@ enum Command {
     /// Print a CREATE EXTERNAL TABLE (with partition projection) for an organization trail,
     /// holding only what this report reads.
     AthenaDdl(athena_ddl::AthenaDdlArgs),
+    /// Print what a CloudWatch Logs log group must hold for this report, and the AWS CLI
+    /// commands that check it.
+    CloudwatchSetup(cloudwatch_setup::CloudWatchSetupArgs),
     /// Plan the removal of assignments (and users) a report shows unused, for review.
     PlanRemoval(removal::PlanRemovalArgs),
     /// Apply a reviewed plan: re-check each item, delete it, record every call (dry run
@@ -44,6 +48,7 @@ async fn main() -> ExitCode {
         Command::Generate(args) => args.run().await,
         Command::Snapshot(args) => args.run().await,
         Command::AthenaDdl(args) => args.run(),
+        Command::CloudwatchSetup(args) => args.run(),
         Command::PlanRemoval(args) => args.run().await,
         Command::ApplyRemoval(args) => args.run().await,
     };

@@ -11,6 +11,7 @@ mod aggregate;
 pub mod athena;
 pub mod changes;
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod lake;
 pub mod logs;
 pub mod lookup;
@@ -69,7 +70,7 @@ pub struct UsageKey {
 /// Where evidence came from, as recorded in the manifest.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SourceInfo {
-    /// `cloudtrail-logs`, later also `cloudtrail-lake`, `athena`, `cloudtrail-lookup`.
+    /// `cloudtrail-logs`, `cloudtrail-lake`, `athena`, `cloudtrail-lookup` or `cloudwatch-logs`.
     pub kind: String,
     pub location: String,
     pub files_read: u64,
@@ -108,6 +109,10 @@ pub struct QueryRecord {
     pub bytes_scanned: i64,
     pub events_scanned: i64,
     pub run_time_ms: u64,
+    /// The result reached the row limit (CloudWatch Logs), so its part of the window was
+    /// queried again in halves and these rows were not used.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// A finding of a source's preflight checks, carried to the manifest's warnings.

@@ -10,6 +10,8 @@ use crate::aws::RetryPolicy;
 use crate::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
 use crate::evidence::athena::sql::{check_account, check_region, NameError, Scope, TableRef};
 use crate::evidence::athena::AthenaOptions;
+use crate::evidence::cloudwatch::sql::LogGroupRef;
+use crate::evidence::cloudwatch::{CloudWatchOptions, MAX_ROWS};
 use crate::evidence::lake::sql::StoreRef;
 use crate::evidence::lake::LakeOptions;
 use crate::evidence::lookup::LookupOptions;
@@ -49,6 +51,11 @@ pub enum EvidenceSettings {
         scope: Scope,
     },
     CloudTrailLookup(LookupOptions),
+    CloudWatchLogs {
+        log_groups: Vec<LogGroupRef>,
+        region: Option<String>,
+        role_arn: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,10 +188,36 @@ fn evidence_from_env(
                 check_region,
             )?,
         })),
+        Some("cloudwatch-logs") => cloudwatch_from_env(get),
         Some(other) => Err(SettingsError(format!(
-            "IDC_EVIDENCE_SOURCE {other:?}: use cloudtrail-lake, athena or cloudtrail-lookup"
+            "IDC_EVIDENCE_SOURCE {other:?}: use cloudtrail-lake, athena, cloudwatch-logs or cloudtrail-lookup"
         ))),
     }
+}
+
+fn cloudwatch_from_env(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<EvidenceSettings, SettingsError> {
+    let name = "IDC_CLOUDWATCH_LOG_GROUPS";
+    let log_groups = get(name)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(|g| LogGroupRef::parse(g).map_err(|e| SettingsError(format!("{name}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if log_groups.is_empty() {
+        return Err(SettingsError(format!("{name} is not set")));
+    }
+    let region = get("IDC_CLOUDWATCH_REGION");
+    if let Some(region) = &region {
+        check_region(region).map_err(|e| SettingsError(format!("IDC_CLOUDWATCH_REGION: {e}")))?;
+    }
+    Ok(EvidenceSettings::CloudWatchLogs {
+        log_groups,
+        region,
+        role_arn: get("IDC_CLOUDWATCH_ROLE_ARN"),
+    })
 }
 
 /// What an invocation may override (the SSM document sends `lookback_days`), and, under Step
@@ -292,6 +325,17 @@ fn evidence_source(settings: &EvidenceSettings, deadline: Instant) -> EvidenceSo
         EvidenceSettings::CloudTrailLookup(options) => {
             EvidenceSource::CloudTrailLookup(options.clone())
         }
+        EvidenceSettings::CloudWatchLogs {
+            log_groups,
+            region,
+            role_arn,
+        } => EvidenceSource::CloudWatchLogs(CloudWatchOptions {
+            log_groups: log_groups.clone(),
+            region: region.clone(),
+            role_arn: role_arn.clone(),
+            max_rows: MAX_ROWS,
+            deadline,
+        }),
     }
 }
 
@@ -395,6 +439,24 @@ mod tests {
             lookup.evidence,
             EvidenceSettings::CloudTrailLookup(_)
         ));
+        let cloudwatch = with(&[
+            ("IDC_EVIDENCE_SOURCE", "cloudwatch-logs"),
+            (
+                "IDC_CLOUDWATCH_LOG_GROUPS",
+                "aws-controltower/CloudTrailLogs, other",
+            ),
+        ])
+        .unwrap();
+        assert!(matches!(
+            cloudwatch.evidence,
+            EvidenceSettings::CloudWatchLogs { ref log_groups, .. } if log_groups.len() == 2
+        ));
+        assert!(with(&[("IDC_EVIDENCE_SOURCE", "cloudwatch-logs")]).is_err());
+        assert!(with(&[
+            ("IDC_EVIDENCE_SOURCE", "cloudwatch-logs"),
+            ("IDC_CLOUDWATCH_LOG_GROUPS", "a'b"),
+        ])
+        .is_err());
         // Without Regions: every Region of the instance.
         let every_region = with(&[("IDC_EVIDENCE_SOURCE", "cloudtrail-lookup")]).unwrap();
         assert!(matches!(
@@ -410,7 +472,7 @@ mod tests {
         assert!(with(&[("IDC_EVIDENCE_SOURCE", "splunk")])
             .unwrap_err()
             .to_string()
-            .contains("use cloudtrail-lake, athena or cloudtrail-lookup"));
+            .contains("use cloudtrail-lake, athena, cloudwatch-logs or cloudtrail-lookup"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! evidence source (log files, CloudTrail Lake, Athena in both table styles, event history)
 //! gives the same two files, byte for byte.
 
-use crate::emulators::{athena, lake, run_against};
+use crate::emulators::{athena, cloudwatch_logs, lake, run_against, LOG_GROUP};
 use crate::util::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -219,6 +219,28 @@ fn lake_gives_the_same_changes_as_log_files() {
         "{change_sql}"
     );
     assert!(change_sql.contains("eventTime >= timestamp '2023-04-01 00:00:00'"));
+}
+
+#[test]
+fn cloudwatch_logs_give_the_same_changes_as_log_files() {
+    let s = Scratch::new();
+    let expected = from_logs(&s);
+    let emulator = cloudwatch_logs(&events(), None, s.dir.path());
+    let output = s.path("cw.csv");
+    assert_success(&run_against(
+        &emulator.endpoint(),
+        &generate_args(&["--cloudwatch-log-group", LOG_GROUP], &output),
+    ));
+    assert!(
+        outputs(&output) == expected,
+        "CloudWatch Logs differs from log files"
+    );
+    let queries = manifest(&output)["evidence"]["queries"].clone();
+    let change_sql = queries[1]["sql"].as_str().unwrap();
+    assert!(
+        change_sql.contains("`requestParameters.memberId.userId`"),
+        "{change_sql}"
+    );
 }
 
 #[test]

@@ -111,6 +111,27 @@ pub fn lake(
     Emulator::start("lake.py", &args)
 }
 
+/// Control Tower's log group for the organization trail, as the CloudWatch Logs tests name it.
+pub const LOG_GROUP: &str = "aws-controltower/CloudTrailLogs";
+
+/// The CloudWatch Logs emulator with the events under `events` in log group [`LOG_GROUP`].
+pub fn cloudwatch_logs(events: &Path, config: Option<&serde_json::Value>, dir: &Path) -> Emulator {
+    let mut args = vec![
+        "--events".to_owned(),
+        events.display().to_string(),
+        "--log-group".to_owned(),
+        LOG_GROUP.to_owned(),
+        "--calls-log".to_owned(),
+        dir.join("cloudwatch-calls.jsonl").display().to_string(),
+    ];
+    if let Some(config) = config {
+        let path = dir.join("cloudwatch-config.json");
+        std::fs::write(&path, config.to_string()).unwrap();
+        args.extend(["--config".to_owned(), path.display().to_string()]);
+    }
+    Emulator::start("cloudwatch_logs.py", &args)
+}
+
 /// The Athena + Glue emulator over the events under `events`, as table `db.trail` in `style`
 /// (`struct` or `strings`), `partitioning` `none` or `projected`.
 pub fn athena(

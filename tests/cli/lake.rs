@@ -9,39 +9,6 @@ use std::path::Path;
 
 const STORE: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
 
-/// `generate` over `snapshot` with evidence from `evidence` (`--cloudtrail-logs DIR` or
-/// `--event-data-store ID`), writing `name`.
-fn generate_args(
-    s: &Scratch,
-    snapshot: &Path,
-    evidence: &[&str],
-    extra: &[&str],
-    name: &str,
-) -> Vec<String> {
-    let mut all = args(&[
-        "generate",
-        "--directory-snapshot",
-        &snapshot.display().to_string(),
-        "--as-of",
-        AS_OF,
-    ]);
-    all.extend(args(evidence));
-    all.extend(args(extra));
-    all.extend(["--output".to_owned(), s.path(name).display().to_string()]);
-    all
-}
-
-fn report_from_logs(s: &Scratch, snapshot: &Path, logs: &Path, extra: &[&str]) -> Vec<u8> {
-    assert_success(&run(&generate_args(
-        s,
-        snapshot,
-        &["--cloudtrail-logs", &logs.display().to_string()],
-        extra,
-        "logs.csv",
-    )));
-    std::fs::read(s.path("logs.csv")).unwrap()
-}
-
 fn report_from_lake(
     s: &Scratch,
     emulator: &Emulator,

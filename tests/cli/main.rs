@@ -4,6 +4,7 @@ mod athena;
 mod aws_directory;
 mod bad_input;
 mod changes;
+mod cloudwatch;
 mod emulators;
 mod html;
 mod lake;

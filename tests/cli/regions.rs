@@ -2,7 +2,7 @@
 //! users who work there, and only there. Every evidence source must read that Region (the
 //! rows are USED), and a source told to read fewer Regions than the instance has must warn.
 
-use crate::emulators::{athena, lake, moto, run_against};
+use crate::emulators::{athena, cloudwatch_logs, lake, moto, run_against, LOG_GROUP};
 use crate::util::*;
 use serde_json::{json, Value};
 
@@ -214,6 +214,17 @@ fn a_lake_store_of_one_region_misses_the_replica_and_says_so() {
         "{message}"
     );
     assert_eq!(manifest["evidence"]["regions"], json!([PRIMARY]));
+}
+
+#[test]
+fn a_cloudwatch_log_group_of_a_multi_region_trail_holds_the_replica_region() {
+    let s = replica_case();
+    let expected = report_from_logs(&s);
+    let emulator = cloudwatch_logs(&s.logs(), None, s.dir.path());
+    let evidence = ["--cloudwatch-log-group", LOG_GROUP];
+    let (rows, _) = generate(&s, &emulator.endpoint(), &evidence, "cw.csv");
+    assert_replica_use_seen(&rows);
+    assert!(std::fs::read(s.path("cw.csv")).unwrap() == expected);
 }
 
 #[test]

@@ -206,6 +206,39 @@ pub fn row<'a>(rows: &'a [Row], user_name: &str, permission_set_name: &str) -> &
     found[0]
 }
 
+/// `generate` over `snapshot` with evidence from `evidence` (`--cloudtrail-logs DIR` or
+/// `--event-data-store ID`), writing `name`.
+pub fn generate_args(
+    s: &Scratch,
+    snapshot: &Path,
+    evidence: &[&str],
+    extra: &[&str],
+    name: &str,
+) -> Vec<String> {
+    let mut all = args(&[
+        "generate",
+        "--directory-snapshot",
+        &snapshot.display().to_string(),
+        "--as-of",
+        AS_OF,
+    ]);
+    all.extend(args(evidence));
+    all.extend(args(extra));
+    all.extend(["--output".to_owned(), s.path(name).display().to_string()]);
+    all
+}
+
+pub fn report_from_logs(s: &Scratch, snapshot: &Path, logs: &Path, extra: &[&str]) -> Vec<u8> {
+    assert_success(&run(&generate_args(
+        s,
+        snapshot,
+        &["--cloudtrail-logs", &logs.display().to_string()],
+        extra,
+        "logs.csv",
+    )));
+    std::fs::read(s.path("logs.csv")).unwrap()
+}
+
 // ---- a small organization ---------------------------------------------------------------
 
 pub fn user(id: &str, name: &str, created_at: &str) -> Value {

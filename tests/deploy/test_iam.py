@@ -20,6 +20,7 @@ CONTRACT = {
     "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
     "athena:StopQueryExecution", "glue:GetDatabase", "glue:GetTable",
     "cloudtrail:LookupEvents",
+    "logs:StartQuery", "logs:GetQueryResults", "logs:StopQuery", "logs:DescribeLogGroups",
     "s3:PutObject", "s3:GetObject", "kms:GenerateDataKey", "kms:Decrypt",
     # Checkpoints of a read that spans invocations (step-functions): removed when it completes.
     "s3:DeleteObject",

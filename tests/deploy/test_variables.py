@@ -49,6 +49,7 @@ def test_defaults_and_good_values_pass(plan):
     [
         {"evidence_source": "athena", "event_data_store": None, "athena_table": "cloudtrail.events", "athena_output_location": "s3://results-bucket/idc/", "athena_data_location": "s3://trail-bucket/AWSLogs/"},
         {"evidence_source": "cloudtrail-lookup", "event_data_store": None, "cloudtrail_lookup_regions": ["us-east-1", "eu-west-1"]},
+        {"evidence_source": "cloudwatch-logs", "event_data_store": None, "cloudwatch_log_groups": ["aws-controltower/CloudTrailLogs", "arn:aws:logs:eu-west-1:111122223333:log-group:org/trail"], "cloudwatch_region": "eu-west-1", "cloudwatch_role_arn": "arn:aws:iam::111122223333:role/LogsReader"},
         {"event_data_store": "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/abcd1234", "lake_owner_account_id": "111122223333"},
         {"instance_arn": "arn:aws:sso:::instance/ssoins-0123456789abcdef", "identity_store_id": "d-0123456789"},
         {"schedule_expression": "rate(7 days)", "schedule_timezone": "Europe/Paris", "report_prefix": "identity-center/weekly"},
@@ -92,7 +93,7 @@ def test_good_combinations_pass(plan, values):
         ({"schedule_expression": "cron(0 20 * * SUN *)"}, "schedule_expression must be cron"),
         ({"schedule_expression": "0 20 ? * SUN *"}, "schedule_expression must be cron"),
         ({"schedule_expression": "rate(1 week)"}, "schedule_expression must be cron"),
-        ({"evidence_source": "cloudtrail"}, "evidence_source must be cloudtrail-lake, athena or cloudtrail-lookup"),
+        ({"evidence_source": "cloudtrail"}, "evidence_source must be cloudtrail-lake, athena, cloudwatch-logs or cloudtrail-lookup"),
         ({"assignment_strategy": "fast"}, "assignment_strategy must be auto"),
         ({"kms_key_arn": "alias/reports"}, "kms_key_arn must be a KMS key ARN"),
         ({"instance_arn": "ssoins-0123456789abcdef"}, "instance_arn must look like"),
@@ -116,6 +117,9 @@ def test_good_combinations_pass(plan, values):
         ({"lake_owner_account_id": "111122223333"}, "lake_owner_account_id needs event_data_store as an ARN"),
         ({"instance_arn": "arn:aws:sso:::instance/ssoins-0123456789abcdef"}, "Give instance_arn and identity_store_id together"),
         ({"cloudtrail_lookup_regions": ["us-east-1"]}, "cloudtrail_lookup_regions applies only"),
+        ({"evidence_source": "cloudwatch-logs", "event_data_store": None}, "needs cloudwatch_log_groups"),
+        ({"cloudwatch_log_groups": ["aws-controltower/CloudTrailLogs"]}, "apply only to evidence_source = \"cloudwatch-logs\""),
+        ({"evidence_source": "cloudwatch-logs", "event_data_store": None, "cloudwatch_log_groups": ["a'b"]}, "cloudwatch_log_groups must hold"),
         ({"bucket_account_id": "111122223333"}, "bucket_account_id applies only to an existing bucket"),
         # Remediation.
         ({"remediation_max_deletions": 0}, "remediation_max_deletions must be a whole number from 1 to 1000"),

@@ -143,6 +143,7 @@ impl Athena<'_> {
             bytes_scanned,
             events_scanned: 0,
             run_time_ms: started.elapsed().as_millis() as u64,
+            truncated: false,
         };
         Ok((record, rows))
     }

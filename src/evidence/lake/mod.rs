@@ -133,6 +133,7 @@ impl Lake<'_> {
             bytes_scanned: statistics.0,
             events_scanned: statistics.1,
             run_time_ms: started.elapsed().as_millis() as u64,
+            truncated: false,
         };
         Ok((record, rows))
     }
