@@ -18,7 +18,8 @@ use crate::output::{
     ToolInfo, UserCounts, Warning,
 };
 use crate::report::{
-    build_report, ActivityStatus, ChangeRow, JoinStats, Report, UsageStatus, UserState, UserSummary,
+    build_report, ActivityStatus, ChangeRow, JoinStats, Report, UsageStatus, UserState,
+    UserSummary, ENTITLEMENT_USE_UNKNOWN,
 };
 use aws_config::SdkConfig;
 use chrono::{SecondsFormat, Utc};
@@ -300,11 +301,18 @@ pub fn assemble(
     inactive_days: u32,
 ) -> Generated {
     let report = build_report(snapshot, &evidence, window, inactive_days);
-    let used = report
-        .rows
-        .iter()
-        .filter(|r| r.usage_status() == UsageStatus::Used)
-        .count();
+    let count = |status| {
+        report
+            .rows
+            .iter()
+            .filter(|r| r.usage_status() == status)
+            .count()
+    };
+    let (used, unused, unknown) = (
+        count(UsageStatus::Used),
+        count(UsageStatus::Unused),
+        count(UsageStatus::Unknown),
+    );
     let manifest_kind = evidence.source.kind.clone();
     let mut warnings = directory_warnings(&directory);
     warnings.extend(region_warning(snapshot, &evidence.source));
@@ -323,7 +331,9 @@ pub fn assemble(
             file: String::new(),
             rows: report.rows.len(),
             used,
-            unused: report.rows.len() - used,
+            unused,
+            unknown,
+            unknown_reason: (unknown > 0).then_some(ENTITLEMENT_USE_UNKNOWN),
             principals_not_found: report
                 .rows
                 .iter()
@@ -386,6 +396,12 @@ fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {
             message: message.clone(),
         })
         .collect();
+    if let Some(message) = &read.entitlements_unread {
+        warnings.push(Warning {
+            code: "entitlements_not_read",
+            message: message.clone(),
+        });
+    }
     if let Some(message) = &read.regions_unlisted {
         warnings.push(Warning {
             code: "regions_not_listed",

@@ -113,6 +113,23 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   statement {
+    sid = "ListAccountAccessApplications"
+    # Account access manager entitlements, which are not account assignments. ListApplications
+    # has no resource type: IAM accepts only "*". Optional for the function (without it, the
+    # manifest warns that entitlements were not read).
+    actions   = ["account-access:ListApplications"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ReadAccountAccessEntitlements"
+    # The applications' own account and Region are not known in advance: any application
+    # of this partition. Both actions only read.
+    actions   = ["account-access:GetApplication", "account-access:ListEntitlements"]
+    resources = ["arn:${local.partition}:account-access:*:*:application/*"]
+  }
+
+  statement {
     sid = "ReadAccountNames"
     # ListAccounts has no resource type: IAM accepts only "*". Optional for the function
     # (without it, account names are empty and the manifest warns).

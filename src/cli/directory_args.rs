@@ -71,6 +71,7 @@ impl DirectoryArgs {
                 sso_admin: self.sso_admin_rps,
                 identity_store: self.identitystore_rps,
                 organizations: self.organizations_rps,
+                ..Rates::default()
             },
         })
     }

@@ -34,6 +34,27 @@ pub struct Snapshot {
     pub groups: Vec<Group>,
     #[serde(default)]
     pub assignments: Vec<Assignment>,
+    /// Account access manager entitlements: a user or group may assume an IAM role in an
+    /// account through an application of the instance. Not account assignments, so
+    /// `ListAccountAssignments` never shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entitlements: Vec<Entitlement>,
+}
+
+/// One account access manager entitlement (`account-access ListEntitlements`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entitlement {
+    pub application_arn: String,
+    pub entitlement_id: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+    /// The IAM role the principal may assume.
+    pub role_arn: String,
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// One Region of a (possibly multi-Region) Identity Center instance.

@@ -78,6 +78,14 @@ pub(crate) fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
             return Err(format!("two users are named {:?}", user.user_name));
         }
     }
+    for (index, entitlement) in snapshot.entitlements.iter().enumerate() {
+        if !entitlement.role_arn.starts_with("arn:") {
+            return Err(format!(
+                "entitlements[{index}] has role_arn {:?}, not an IAM role ARN",
+                entitlement.role_arn
+            ));
+        }
+    }
     for (index, assignment) in snapshot.assignments.iter().enumerate() {
         if !arns.contains(assignment.permission_set_arn.as_str()) {
             return Err(format!(

@@ -118,6 +118,7 @@ mod tests {
             member_since: None,
             member_added_by: String::new(),
             as_of: 1_795_305_600,
+            role_arn: String::new(),
         }
     }
 

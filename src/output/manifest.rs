@@ -67,9 +67,18 @@ pub struct ReportCounts {
     pub rows: usize,
     pub used: usize,
     pub unused: usize,
+    /// Rows whose use cannot be known (account access manager entitlements), with why.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_reason: Option<&'static str>,
     /// Rows whose user or group no longer exists in the directory.
     pub principals_not_found: usize,
     pub sha256: String,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use std::io::Write;
 
 /// The report's columns, in order. More may be appended later; none will be reordered.
-pub const COLUMNS: [&str; 23] = [
+pub const COLUMNS: [&str; 24] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -30,6 +30,7 @@ pub const COLUMNS: [&str; 23] = [
     "granted_by",
     "member_since",
     "member_added_by",
+    "role_arn",
 ];
 
 /// The changes file's columns, in order, under the same promise.
@@ -110,14 +111,14 @@ pub fn user_status(row: &Row) -> &'static str {
     }
 }
 
-pub fn report_cells(row: &Row) -> [String; 23] {
+pub fn report_cells(row: &Row) -> [String; 24] {
     [
         row.account_id.clone(),
         row.account_name.clone(),
         row.permission_set_name.clone(),
         row.permission_set_arn.clone(),
         row.permission_set_description.clone(),
-        row.assignment_type.as_str().to_owned(),
+        row.assignment_type_str().to_owned(),
         row.group_id.clone(),
         row.group_name.clone(),
         row.user_id.clone(),
@@ -135,6 +136,7 @@ pub fn report_cells(row: &Row) -> [String; 23] {
         row.granted_by.clone(),
         format_opt_time(row.member_since),
         row.member_added_by.clone(),
+        row.role_arn.clone(),
     ]
 }
 

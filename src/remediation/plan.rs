@@ -210,7 +210,11 @@ fn unused_for(row: &ReportRow, days: u32) -> bool {
 /// Principals missing from the directory are left alone: nothing can re-check them.
 fn plan_assignments(input: &ReportInput, days: u32) -> Vec<PlannedAssignment> {
     let mut by_assignment: BTreeMap<AssignmentKey, Vec<&ReportRow>> = BTreeMap::new();
-    for row in &input.rows {
+    for row in input
+        .rows
+        .iter()
+        .filter(|r| r.assignment_type != "ENTITLEMENT")
+    {
         by_assignment
             .entry(assignment_key(row))
             .or_default()

@@ -45,6 +45,7 @@ pub struct ReportRow {
     pub account_name: String,
     pub permission_set_name: String,
     pub permission_set_arn: String,
+    /// `USER`, `GROUP`, or `ENTITLEMENT` (never planned: its use cannot be proven).
     pub assignment_type: String,
     pub group_id: String,
     pub group_name: String,

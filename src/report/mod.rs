@@ -12,7 +12,7 @@ pub mod changes;
 mod rows;
 mod users;
 
-pub use rows::{Row, UsageStatus, UserState};
+pub use rows::{Row, UsageStatus, UserState, ENTITLEMENT_USE_UNKNOWN};
 pub use users::{ActivityStatus, UserSummary};
 
 use crate::directory::{Assignment, Snapshot};
@@ -97,6 +97,15 @@ pub fn build_report(
                     portal.get(&row.user_id).copied(),
                 );
                 granted.insert(key);
+            }
+            rows.push(row);
+        }
+    }
+    let mut seen = HashSet::new();
+    for entitlement in snapshot.entitlements.iter().filter(|e| seen.insert(*e)) {
+        for mut row in context.expand_entitlement(entitlement) {
+            if row.user_state == UserState::Found {
+                row.last_portal_sign_in = portal.get(&row.user_id).copied();
             }
             rows.push(row);
         }

@@ -3,7 +3,8 @@
 use super::changes::ChangeIndex;
 use super::Usage;
 use crate::directory::{
-    Account, Assignment, Group, PermissionSet, PrincipalType, Snapshot, User, UserStatus,
+    Account, Assignment, Entitlement, Group, PermissionSet, PrincipalType, Snapshot, User,
+    UserStatus,
 };
 use crate::evidence::Window;
 use std::cmp::Ordering;
@@ -13,6 +14,9 @@ use std::collections::HashMap;
 pub enum UsageStatus {
     Used,
     Unused,
+    /// No evidence of use can be read for it (account access manager entitlements): never
+    /// taken for unused.
+    Unknown,
 }
 
 impl UsageStatus {
@@ -20,9 +24,13 @@ impl UsageStatus {
         match self {
             UsageStatus::Used => "USED",
             UsageStatus::Unused => "UNUSED",
+            UsageStatus::Unknown => "UNKNOWN",
         }
     }
 }
+
+/// Why an entitlement row's use is UNKNOWN, for the manifest.
+pub const ENTITLEMENT_USE_UNKNOWN: &str = "an account access manager entitlement lets its user assume an IAM role directly; no published CloudTrail event confirms which event records that use, so these rows are UNKNOWN, never UNUSED, and plan-removal never plans them";
 
 /// Whether the row's user (or group) exists in the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +67,8 @@ pub struct Row {
     pub member_added_by: String,
     /// `as_of`, in Unix seconds: `days_since_last_used` counts from it.
     pub as_of: i64,
+    /// ENTITLEMENT rows: the IAM role the entitlement lets the user assume (else empty).
+    pub role_arn: String,
 }
 
 impl Row {
@@ -66,8 +76,23 @@ impl Row {
         self.last_console_use.max(self.last_cli_use)
     }
 
+    /// An account access manager entitlement, not an account assignment.
+    pub fn is_entitlement(&self) -> bool {
+        !self.role_arn.is_empty()
+    }
+
+    /// `ENTITLEMENT`, else the assignment's principal type (`USER`, `GROUP`).
+    pub fn assignment_type_str(&self) -> &'static str {
+        match self.is_entitlement() {
+            true => "ENTITLEMENT",
+            false => self.assignment_type.as_str(),
+        }
+    }
+
     pub fn usage_status(&self) -> UsageStatus {
-        if self.last_used().is_some() {
+        if self.is_entitlement() {
+            UsageStatus::Unknown
+        } else if self.last_used().is_some() {
             UsageStatus::Used
         } else {
             UsageStatus::Unused
@@ -120,6 +145,7 @@ impl Row {
             &a.group_name,
             &a.user_id,
             &a.group_id,
+            &a.role_arn,
         )
             .cmp(&(
                 &b.account_id,
@@ -129,6 +155,7 @@ impl Row {
                 &b.group_name,
                 &b.user_id,
                 &b.group_id,
+                &b.role_arn,
             ))
     }
 }
@@ -173,11 +200,39 @@ impl<'a> Context<'a> {
     /// A principal missing from the directory gives one NOT_FOUND row.
     pub(super) fn expand(&self, assignment: &Assignment) -> Vec<Row> {
         let base = self.base_row(assignment);
-        match assignment.principal_type {
-            PrincipalType::User => vec![self.user_row(base, &assignment.principal_id)],
-            PrincipalType::Group => match self.groups.get(assignment.principal_id.as_str()) {
+        self.expand_principal(base, assignment.principal_type, &assignment.principal_id)
+    }
+
+    /// An entitlement gives rows like an assignment: one per user, a group's per member.
+    pub(super) fn expand_entitlement(&self, entitlement: &Entitlement) -> Vec<Row> {
+        let account = self.accounts.get(entitlement.account_id.as_str());
+        let base = Row {
+            account_id: entitlement.account_id.clone(),
+            account_name: account
+                .and_then(|a| a.name.clone())
+                .or_else(|| entitlement.account_name.clone())
+                .unwrap_or_default(),
+            permission_set_name: String::new(),
+            permission_set_arn: String::new(),
+            permission_set_description: String::new(),
+            assignment_type: entitlement.principal_type,
+            role_arn: entitlement.role_arn.clone(),
+            ..self.empty_row()
+        };
+        self.expand_principal(base, entitlement.principal_type, &entitlement.principal_id)
+    }
+
+    fn expand_principal(
+        &self,
+        base: Row,
+        principal_type: PrincipalType,
+        principal_id: &str,
+    ) -> Vec<Row> {
+        match principal_type {
+            PrincipalType::User => vec![self.user_row(base, principal_id)],
+            PrincipalType::Group => match self.groups.get(principal_id) {
                 None => vec![Row {
-                    group_id: assignment.principal_id.clone(),
+                    group_id: principal_id.to_owned(),
                     ..base
                 }],
                 Some(group) => {
@@ -213,6 +268,19 @@ impl<'a> Context<'a> {
             permission_set_arn: permission_set.arn.clone(),
             permission_set_description: permission_set.description.clone().unwrap_or_default(),
             assignment_type: assignment.principal_type,
+            ..self.empty_row()
+        }
+    }
+
+    /// A row with only `as_of` set.
+    fn empty_row(&self) -> Row {
+        Row {
+            account_id: String::new(),
+            account_name: String::new(),
+            permission_set_name: String::new(),
+            permission_set_arn: String::new(),
+            permission_set_description: String::new(),
+            assignment_type: PrincipalType::User,
             group_id: String::new(),
             group_name: String::new(),
             user_id: String::new(),
@@ -229,6 +297,7 @@ impl<'a> Context<'a> {
             member_since: None,
             member_added_by: String::new(),
             as_of: self.as_of,
+            role_arn: String::new(),
         }
     }
 

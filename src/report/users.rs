@@ -88,7 +88,11 @@ pub(super) fn summarize(snapshot: &Snapshot, activity: &Activity) -> Vec<UserSum
         if row.user_state != UserState::Found {
             continue;
         }
-        let pair = (row.account_id.as_str(), row.permission_set_arn.as_str());
+        let granted = match row.is_entitlement() {
+            true => row.role_arn.as_str(),
+            false => row.permission_set_arn.as_str(),
+        };
+        let pair = (row.account_id.as_str(), granted);
         held.entry(&row.user_id).or_default().insert(pair);
         if row.last_used().is_some() {
             used.entry(&row.user_id).or_default().insert(pair);

@@ -159,3 +159,52 @@ fn a_log_group_name_that_could_change_the_query_is_refused_before_any_call() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_cloudwatch_role_is_assumed_through_sts_and_the_region_is_honoured() {
+    let s = Scratch::new();
+    let snapshot = example().join("snapshot.json");
+    let expected = report_from_logs(&s, &snapshot, &example().join("logs"), &[]);
+    let sts = crate::emulators::moto(&snapshot, None, s.dir.path());
+    let evidence = cloudwatch_logs(&example().join("logs"), None, s.dir.path());
+    let role = "arn:aws:iam::999999999999:role/logs-reader";
+    let flags = [
+        "--cloudwatch-log-group",
+        LOG_GROUP,
+        "--cloudwatch-role-arn",
+        role,
+        "--cloudwatch-region",
+        "us-east-1",
+    ];
+    let out = crate::emulators::run_with_endpoints(
+        &[
+            ("AWS_ENDPOINT_URL", &sts.endpoint()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &evidence.endpoint()),
+        ],
+        &generate_args(&s, &snapshot, &flags, &[], "cw.csv"),
+    );
+    assert_success(&out);
+    assert!(std::fs::read(s.path("cw.csv")).unwrap() == expected);
+    assert_eq!(crate::emulators::roles_assumed(s.dir.path()), 1);
+}
+
+#[test]
+fn cloudwatch_setup_prints_the_checks_for_the_named_groups() {
+    let out = run(&args(&[
+        "cloudwatch-setup",
+        "--log-group",
+        "org/trail,arn:aws:logs:eu-west-1:111122223333:log-group:other",
+        "--lookback-days",
+        "120",
+    ]));
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(
+        "FROM `logGroups(logGroupIdentifier: ['org/trail', 'arn:aws:logs:eu-west-1:111122223333:log-group:other'])`"
+    ));
+    assert!(text.contains("keep events at least 120 days"));
+    assert!(text
+        .contains("aws logs describe-log-groups --log-group-identifiers org/trail arn:aws:logs"));
+    let bad = run(&args(&["cloudwatch-setup", "--log-group", "a'b"]));
+    assert!(!bad.status.success());
+}

@@ -227,3 +227,33 @@ pub fn calls(dir: &Path) -> Vec<(String, u64)> {
         })
         .collect()
 }
+
+/// `generate` with the live directory from moto, `action` denied, and the scratch's log
+/// files; returns the manifest (of `denied.csv`).
+pub fn generate_with_denied(s: &crate::util::Scratch, action: &str) -> serde_json::Value {
+    let denied = serde_json::json!({"deny": [action]});
+    let emulator = moto(&s.snapshot(), Some(&denied), s.dir.path());
+    let logs = s.logs().display().to_string();
+    let out = run_against(
+        &emulator.endpoint(),
+        &crate::util::args(&[
+            "generate",
+            "--cloudtrail-logs",
+            &logs,
+            "--as-of",
+            crate::util::AS_OF,
+            "--output",
+            &s.path("denied.csv").display().to_string(),
+        ]),
+    );
+    crate::util::assert_success(&out);
+    crate::util::read_json(&s.path("denied.manifest.json"))
+}
+
+/// How many roles the run assumed (moto's STS).
+pub fn roles_assumed(dir: &Path) -> usize {
+    calls(dir)
+        .iter()
+        .filter(|(a, _)| a == "sts:AssumeRole")
+        .count()
+}

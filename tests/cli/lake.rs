@@ -326,11 +326,7 @@ fn a_lake_role_is_assumed_through_sts() {
         ),
     );
     assert_success(&out);
-    let assumed = crate::emulators::calls(s.dir.path())
-        .iter()
-        .filter(|(a, _)| a == "sts:AssumeRole")
-        .count();
-    assert_eq!(assumed, 1);
+    assert_eq!(crate::emulators::roles_assumed(s.dir.path()), 1);
 }
 
 #[test]

@@ -102,8 +102,10 @@ fn read_request(stream: &mut TcpStream) -> (String, String, Vec<u8>) {
 }
 
 fn respond(stream: &mut TcpStream, status: u16, headers: &[(&str, String)], body: &str) {
+    // One request per connection: without `connection: close` the runtime's client may send
+    // its next request on this connection after the server dropped it (connection reset).
     let mut text = format!(
-        "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -252,7 +254,18 @@ fn iam_actions(calls: &[(String, u64)]) -> BTreeSet<String> {
 }
 
 /// Actions in the policy that this run does not call, and why that is right.
-pub const CONDITIONAL: [(&str, &str); 22] = [
+pub const CONDITIONAL: [(&str, &str); 27] = [
+    ("logs:StartQuery", "CloudWatch Logs evidence source"),
+    ("logs:GetQueryResults", "CloudWatch Logs evidence source"),
+    ("logs:DescribeLogGroups", "CloudWatch Logs evidence source"),
+    (
+        "logs:StopQuery",
+        "CloudWatch Logs, only when the query outlives the deadline",
+    ),
+    (
+        "account-access:ListEntitlements",
+        "only when account access manager has an application of this instance",
+    ),
     (
         "s3:DeleteObject",
         "the Step Functions read-directory step (removes its checkpoint under PREFIX/state/)",

@@ -6,6 +6,7 @@ mod bad_input;
 mod changes;
 mod cloudwatch;
 mod emulators;
+mod entitlements;
 mod html;
 mod lake;
 mod lambda;

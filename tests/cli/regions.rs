@@ -2,7 +2,9 @@
 //! users who work there, and only there. Every evidence source must read that Region (the
 //! rows are USED), and a source told to read fewer Regions than the instance has must warn.
 
-use crate::emulators::{athena, cloudwatch_logs, lake, moto, run_against, LOG_GROUP};
+use crate::emulators::{
+    athena, cloudwatch_logs, generate_with_denied, lake, moto, run_against, LOG_GROUP,
+};
 use crate::util::*;
 use serde_json::{json, Value};
 
@@ -241,23 +243,7 @@ fn the_live_directory_records_the_instance_regions_or_warns_when_it_cannot_list_
     assert_eq!(regions, &read_json(&s.snapshot())["regions"]);
     drop(emulator);
 
-    let denied = json!({"deny": ["sso-admin:ListRegions"]});
-    let emulator = moto(&s.snapshot(), Some(&denied), s.dir.path());
-    let logs = s.logs().display().to_string();
-    let out = run_against(
-        &emulator.endpoint(),
-        &args(&[
-            "generate",
-            "--cloudtrail-logs",
-            &logs,
-            "--as-of",
-            AS_OF,
-            "--output",
-            &s.path("denied.csv").display().to_string(),
-        ]),
-    );
-    assert_success(&out);
-    let manifest = read_json(&s.path("denied.manifest.json"));
+    let manifest = generate_with_denied(&s, "sso-admin:ListRegions");
     assert_eq!(manifest["directory"]["regions"], json!([PRIMARY]));
     let message = warning(&manifest, "regions_not_listed").expect("a warning");
     assert!(message.contains("us-east-1 only"), "{message}");

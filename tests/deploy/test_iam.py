@@ -15,6 +15,7 @@ CONTRACT = {
     "sso:ListAccountAssignmentsForPrincipal", "sso:ListRegions",
     "identitystore:ListUsers", "identitystore:ListGroups", "identitystore:ListGroupMemberships",
     "organizations:ListAccounts",
+    "account-access:ListApplications", "account-access:GetApplication", "account-access:ListEntitlements",
     "cloudtrail:GetEventDataStore", "cloudtrail:StartQuery", "cloudtrail:DescribeQuery",
     "cloudtrail:GetQueryResults", "cloudtrail:CancelQuery", "sts:AssumeRole",
     "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",

@@ -45,6 +45,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from account_access import AccountAccess, operation_of
 from moto_corrections import apply_corrections
 from moto_snapshot import default_directory, management_account, preload
 
@@ -60,6 +61,7 @@ SERVICE_BY_SIGNING_NAME = {
     "organizations": "organizations",
     "sts": "sts",
     "s3": "s3",
+    "account-access": "account-access",
 }
 # Unsigned requests still carry the awsJson1_1 target prefix.
 SERVICE_BY_TARGET_PREFIX = {
@@ -69,7 +71,8 @@ SERVICE_BY_TARGET_PREFIX = {
 }
 # The IAM action prefix of each service: sso-admin's actions are "sso:...".
 IAM_PREFIX = {"sso-admin": "sso", "identitystore": "identitystore",
-              "organizations": "organizations", "sts": "sts", "s3": "s3"}
+              "organizations": "organizations", "sts": "sts", "s3": "s3",
+              "account-access": "account-access"}
 QUERY_SERVICES = frozenset({"sts"})  # awsQuery: form body in, XML out
 
 # Requests per second (token-bucket refill rate; the bucket holds `rate` tokens, so a burst
@@ -80,6 +83,8 @@ QUERY_SERVICES = frozenset({"sts"})  # awsQuery: form body in, XML out
 #   sts: 600/s per account and Region, which the tool never approaches
 DEFAULT_RATES: dict[str, float] = {
     "sso-admin": 20.0, "identitystore": 20.0, "organizations": 2.0, "sts": 600.0,
+    # Account access manager: 20 requests a second (its quotas page), one bucket here.
+    "account-access": 20.0,
 }
 # Scope of one bucket: Identity Center throttles all its APIs together, the identity store and
 # Organizations throttle each API on its own, STS the account as a whole.
@@ -101,10 +106,12 @@ class EmulatorConfig:
     max_page_size: int | None = None
     fail_5xx: dict[str, int] = field(default_factory=dict)
     repeat_next_token: frozenset[str] = frozenset()
+    account_access_filter_needs_criterion: bool = False
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> EmulatorConfig:
-        known = {"rates", "deny", "max_page_size", "fail_5xx", "repeat_next_token"}
+        known = {"rates", "deny", "max_page_size", "fail_5xx", "repeat_next_token",
+                 "account_access_filter_needs_criterion"}
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
@@ -118,6 +125,7 @@ class EmulatorConfig:
             max_page_size=page,
             fail_5xx={_canonical_key(k): int(v) for k, v in raw.get("fail_5xx", {}).items()},
             repeat_next_token=frozenset(_canonical_key(k) for k in raw.get("repeat_next_token", [])),
+            account_access_filter_needs_criterion=raw.get("account_access_filter_needs_criterion") is True,
         )
 
     @classmethod
@@ -267,6 +275,8 @@ def identify(environ: dict[str, Any], body: bytes) -> Call | None:
         return Call(service or SERVICE_BY_TARGET_PREFIX.get(prefix, prefix), operation, body, True)
     if service == "s3":
         return Call(service, s3_operation(environ), b"", False)
+    if service == "account-access":  # restJson1: the method and path say which operation
+        return Call(service, operation_of(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")), body, False)
     form = parse_qs(body.decode("utf-8", "replace")) if body else {}
     form = form or parse_qs(environ.get("QUERY_STRING", ""))
     action = (form.get("Action") or [""])[0]
@@ -340,8 +350,9 @@ class FrontDoor:
     """WSGI middleware in front of moto: quota → deny → 5xx → validation → moto → rewrites."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], config: EmulatorConfig,
-                 calls_log: CallsLog, account_id: str) -> None:
+                 calls_log: CallsLog, account_id: str, account_access: AccountAccess) -> None:
         self.app = app
+        self.account_access = account_access
         self.config = config
         self.quotas = QuotaBook(config.rates)
         self.calls_log = calls_log
@@ -353,7 +364,7 @@ class FrontDoor:
         arrived = time.monotonic()
         body = _read_body(environ)
         call = identify(environ, body)
-        reply = self._refusal(call) or self._forward(environ, call, body)
+        reply = self._refusal(call) or self._answer(environ, call, body)
         self.calls_log.write(call, reply.status, arrived)
         start_response(f"{reply.status} {_reason(reply.status)}", reply.headers)
         return [reply.body]
@@ -368,6 +379,17 @@ class FrontDoor:
         if self._take_failure(call.key):
             return internal_error_reply(call.service)
         return self._invalid_page_size(call)
+
+    def _answer(self, environ: dict[str, Any], call: Call | None, body: bytes) -> Reply:
+        if call is None or call.service != "account-access":
+            return self._forward(environ, call, body)
+        status, payload = self.account_access.answer(call.operation, environ.get("PATH_INFO", ""), body)
+        data = json.dumps(payload).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                   ("x-amzn-RequestId", str(uuid.uuid4()))]
+        if status >= 400:
+            headers.append(("x-amzn-ErrorType", payload["__type"]))
+        return Reply(status, headers, data)
 
     def _take_failure(self, key: str) -> bool:
         with self.lock:
@@ -490,8 +512,12 @@ def load_snapshot(path: str | None) -> dict[str, Any] | None:
         return json.load(f)
 
 
-def build_app(config: EmulatorConfig, calls_log: CallsLog, account_id: str) -> FrontDoor:
-    return FrontDoor(DomainDispatcherApplication(create_backend_app), config, calls_log, account_id)
+def build_app(config: EmulatorConfig, calls_log: CallsLog, account_id: str,
+              snapshot: dict[str, Any] | None = None) -> FrontDoor:
+    account_access = AccountAccess(snapshot, account_id, config.max_page_size,
+                                   config.account_access_filter_needs_criterion)
+    return FrontDoor(DomainDispatcherApplication(create_backend_app), config, calls_log, account_id,
+                     account_access)
 
 
 def create_buckets(names: list[str], account_id: str, region: str) -> None:
@@ -541,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
                  else default_directory(account_id, args.region))
     create_buckets(args.bucket, account_id, args.region)
     calls_log = CallsLog(args.calls_log)
-    server = make_server("127.0.0.1", args.port, build_app(config, calls_log, account_id),
+    server = make_server("127.0.0.1", args.port, build_app(config, calls_log, account_id, snapshot),
                          threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"loaded in {time.monotonic() - started:.2f}s", file=sys.stderr)

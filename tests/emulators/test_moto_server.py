@@ -251,6 +251,38 @@ def test_the_snapshot_regions_are_listed_page_by_page(tmp_path: Path) -> None:
         assert emu.stop() == 0
 
 
+def test_account_access_serves_the_snapshot_entitlements_and_a_foreign_application(tmp_path: Path) -> None:
+    snapshot = small_snapshot()
+    app = f"arn:aws:account-access:us-east-1:{MGMT}:application/app-1"
+    snapshot["entitlements"] = [
+        {"application_arn": app, "entitlement_id": f"ent-{n}", "principal_type": kind, "principal_id": principal,
+         "role_arn": f"arn:aws:iam::{MGMT}:role/Role{n}", "account_id": MGMT, "account_name": "mgmt"}
+        for n, (kind, principal) in enumerate([("USER", "u-1"), ("GROUP", "g-1"), ("USER", "u-2")])]
+    emu = launch(tmp_path, snapshot, {"max_page_size": 2})
+    try:
+        client = emu.client("account-access")
+        arns = [a["applicationArn"] for a in client.list_applications()["applications"]]
+        assert app in arns and len(arns) == 2
+        instances = {arn: client.get_application(applicationArn=arn)["identitySource"]["identityCenter"]["instanceArn"]
+                     for arn in arns}
+        assert instances[app] == INSTANCE and list(instances.values()).count(INSTANCE) == 1
+        everything = {"principalRole": {}}
+        first = client.list_entitlements(applicationArn=app, filter=everything)
+        second = client.list_entitlements(applicationArn=app, filter=everything, nextToken=first["nextToken"])
+        listed = first["entitlements"] + second["entitlements"]
+        assert [e["entitlement"]["principalRole"]["principal"]["identityCenter"] for e in listed] == [
+            {"userId": "u-1"}, {"groupId": "g-1"}, {"userId": "u-2"}]
+        only = client.list_entitlements(applicationArn=app, filter={"principalRole": {"roleArn": f"arn:aws:iam::{MGMT}:role/Role1"}})
+        assert [e["entitlementId"] for e in only["entitlements"]] == ["ent-1"]
+        with pytest.raises(ClientError) as raised:
+            client.get_application(applicationArn=f"arn:aws:account-access:us-east-1:{MGMT}:application/none")
+        assert error_of(raised)[:2] == (404, "ResourceNotFoundException")
+        assert {c["action"] for c in emu.calls()} >= {"account-access:ListApplications", "account-access:GetApplication",
+                                                       "account-access:ListEntitlements"}
+    finally:
+        assert emu.stop() == 0
+
+
 def test_caller_is_the_management_account(emulator: Emulator) -> None:
     assert emulator.client("sts").get_caller_identity()["Account"] == MGMT
 

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod assignments;
+mod entitlements;
 mod identity_store;
 pub use identity_store::member_user_ids;
 mod permission_sets;
@@ -39,6 +40,8 @@ pub struct Rates {
     pub identity_store: f64,
     /// AWS Organizations ListAccounts.
     pub organizations: f64,
+    /// Account access manager, all its APIs together.
+    pub account_access: f64,
 }
 
 impl Default for Rates {
@@ -47,6 +50,7 @@ impl Default for Rates {
             sso_admin: 20.0,
             identity_store: 20.0,
             organizations: 2.0,
+            account_access: 20.0,
         }
     }
 }
@@ -71,6 +75,9 @@ pub struct DirectoryReadInfo {
     pub assignment_strategy_reason: String,
     pub calls: BTreeMap<String, ActionCount>,
     pub warnings: Vec<String>,
+    /// Why account access manager entitlements are missing or incomplete, if they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlements_unread: Option<String>,
     /// Why the instance's Regions are assumed rather than listed, if they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions_unlisted: Option<String>,
@@ -84,6 +91,7 @@ struct Clients {
     sso_admin: aws_sdk_ssoadmin::Client,
     identity_store: aws_sdk_identitystore::Client,
     organizations: aws_sdk_organizations::Client,
+    account_access: aws_sdk_accountaccess::Client,
 }
 
 /// The limiters, one per quota.
@@ -93,6 +101,7 @@ struct Limiters {
     list_groups: RateLimiter,
     list_group_memberships: RateLimiter,
     organizations: RateLimiter,
+    account_access: RateLimiter,
 }
 
 /// What every reader needs: clients, limiters, the caller that counts and retries, and (for
@@ -114,6 +123,7 @@ impl Context {
                 sso_admin: aws_sdk_ssoadmin::Client::new(config),
                 identity_store: aws_sdk_identitystore::Client::new(config),
                 organizations: aws_sdk_organizations::Client::new(config),
+                account_access: aws_sdk_accountaccess::Client::new(config),
             },
             limits: Limiters {
                 sso_admin: RateLimiter::per_second(rates.sso_admin),
@@ -121,6 +131,7 @@ impl Context {
                 list_groups: RateLimiter::per_second(rates.identity_store),
                 list_group_memberships: RateLimiter::per_second(rates.identity_store),
                 organizations: RateLimiter::per_second(rates.organizations),
+                account_access: RateLimiter::per_second(rates.account_access),
             },
             caller: Caller {
                 policy: retry,
@@ -255,15 +266,21 @@ pub async fn read_directory_with(
         info.warnings.push(warning);
         Vec::new()
     });
-    let listed = assignments::read(
-        &ctx,
-        &instance.instance_arn,
-        options.strategy,
-        &permission_sets,
-        &users,
-        &groups,
-    )
-    .await?;
+    // Entitlements have their own quota: read them while the assignments are listed.
+    let (listed, entitlements) = tokio::join!(
+        assignments::read(
+            &ctx,
+            &instance.instance_arn,
+            options.strategy,
+            &permission_sets,
+            &users,
+            &groups,
+        ),
+        entitlements::read(&ctx, &instance.instance_arn, &accounts),
+    );
+    let listed = listed?;
+    let (entitlements, entitlements_unread) = entitlements?;
+    info.entitlements_unread = entitlements_unread;
     info.assignment_strategy_used = listed.strategy.as_str().into();
     info.assignment_strategy_reason = listed.reason;
     info.calls = ctx.caller.stats.snapshot();
@@ -277,6 +294,7 @@ pub async fn read_directory_with(
         users,
         groups,
         assignments: listed.assignments,
+        entitlements,
     };
     Ok((snapshot, info))
 }

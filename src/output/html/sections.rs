@@ -60,6 +60,12 @@ pub(super) fn figures(page: &mut String, manifest: &Manifest) {
         ("used", "used in the window", report.used, ""),
         ("unused", "unused in the window", report.unused, "bad"),
         (
+            "unknown",
+            "use unknown (account access manager entitlements)",
+            report.unknown,
+            "",
+        ),
+        (
             "principals_not_found",
             "principals not found",
             report.principals_not_found,

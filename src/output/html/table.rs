@@ -12,7 +12,7 @@ const DATA_ID: &str = "report-data";
 
 /// The columns shown, by their CSV names; the others (ARN, description, ids, email) stay in
 /// the data and in the CSV.
-const SHOWN: [&str; 18] = [
+const SHOWN: [&str; 19] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -31,6 +31,7 @@ const SHOWN: [&str; 18] = [
     "granted_by",
     "member_since",
     "member_added_by",
+    "role_arn",
 ];
 
 pub(super) fn assignments(page: &mut String, rows: &[Row]) {
@@ -43,7 +44,8 @@ pub(super) fn assignments(page: &mut String, rows: &[Row]) {
          <label>Filter <input id=\"filter\" type=\"search\" autocomplete=\"off\" \
          placeholder=\"account, permission set, user, group\"></label> \
          <label>Usage <select id=\"usage-filter\"><option value=\"\">all</option>\
-         <option value=\"USED\">USED</option><option value=\"UNUSED\">UNUSED</option></select></label> \
+         <option value=\"USED\">USED</option><option value=\"UNUSED\">UNUSED</option>\
+         <option value=\"UNKNOWN\">UNKNOWN</option></select></label> \
          <output id=\"row-count\" aria-live=\"polite\">{} rows</output></div>\n\
          <noscript><p class=\"note\">This table is filled by the page's script, which is \
          off: the same {} rows are in the report CSV.</p></noscript>",

@@ -280,6 +280,7 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
         users,
         groups,
         assignments: Vec::new(),
+        entitlements: Vec::new(),
     };
     snapshot.assignments = match params.shape {
         AssignmentShape::Uniform => {
