@@ -71,6 +71,13 @@ pub struct InstanceRegion {
     pub added_at: Option<DateTime<Utc>>,
 }
 
+impl InstanceRegion {
+    /// Primary first, then by name.
+    pub fn order(&self) -> (bool, &str) {
+        (!self.primary, self.name.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub id: String,
@@ -155,7 +162,7 @@ impl Snapshot {
     /// The names of the instance's Regions, primary first; empty when not known.
     pub fn region_names(&self) -> Vec<String> {
         let mut regions: Vec<&InstanceRegion> = self.regions.iter().collect();
-        regions.sort_by_key(|r| (!r.primary, r.name.as_str()));
+        regions.sort_by_key(|r| r.order());
         regions.into_iter().map(|r| r.name.clone()).collect()
     }
 

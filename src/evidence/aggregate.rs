@@ -60,7 +60,7 @@ impl Aggregate {
             }
         }
         self.info.evidence_events += 1;
-        if !self.regions.contains(&region) {
+        if !region.is_empty() {
             self.regions.insert(region);
         }
         self.by_kind[kind_index(key.kind)] += 1;
@@ -108,10 +108,7 @@ impl Aggregate {
             self.info.cli_events,
             self.info.portal_sign_in_events,
         ] = self.by_kind;
-        self.info.regions_with_evidence = std::mem::take(&mut self.regions)
-            .into_iter()
-            .filter(|r| !r.is_empty())
-            .collect();
+        self.info.regions_with_evidence = self.regions.into_iter().collect();
         Evidence {
             last_seen: self.last_seen,
             changes: normalize(self.changes),

@@ -15,7 +15,7 @@ mod users;
 pub use rows::{Row, UsageStatus, UserState, ENTITLEMENT_USE_UNKNOWN};
 pub use users::{ActivityStatus, UserSummary};
 
-use crate::directory::{Assignment, Snapshot};
+use crate::directory::Snapshot;
 use crate::evidence::{Evidence, UseKind, Window};
 use attribution::{Attribution, Attributor};
 pub use changes::ChangeRow;
@@ -83,7 +83,7 @@ pub fn build_report(
     let context = rows::Context::new(snapshot, window);
     let changes = changes::name_changes(snapshot, &evidence.changes);
     let change_index = changes::index_changes(&changes);
-    for assignment in unique_assignments(&snapshot.assignments) {
+    for assignment in unique(&snapshot.assignments) {
         for mut row in context.expand(assignment) {
             row.set_changes(&change_index);
             if row.user_state == UserState::Found {
@@ -101,8 +101,7 @@ pub fn build_report(
             rows.push(row);
         }
     }
-    let mut seen = HashSet::new();
-    for entitlement in snapshot.entitlements.iter().filter(|e| seen.insert(*e)) {
+    for entitlement in unique(&snapshot.entitlements) {
         for mut row in context.expand_entitlement(entitlement) {
             if row.user_state == UserState::Found {
                 row.last_portal_sign_in = portal.get(&row.user_id).copied();
@@ -178,8 +177,9 @@ fn attribute_evidence(
     (uses, portal, stats)
 }
 
-/// The snapshot's assignments without exact duplicates, which would otherwise double rows.
-fn unique_assignments(assignments: &[Assignment]) -> impl Iterator<Item = &Assignment> {
+/// The snapshot's assignments (or entitlements) without exact duplicates, which would
+/// otherwise double rows.
+fn unique<T: Eq + std::hash::Hash>(items: &[T]) -> impl Iterator<Item = &T> {
     let mut seen = HashSet::new();
-    assignments.iter().filter(move |a| seen.insert(*a))
+    items.iter().filter(move |a| seen.insert(*a))
 }

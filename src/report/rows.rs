@@ -212,9 +212,6 @@ impl<'a> Context<'a> {
                 .and_then(|a| a.name.clone())
                 .or_else(|| entitlement.account_name.clone())
                 .unwrap_or_default(),
-            permission_set_name: String::new(),
-            permission_set_arn: String::new(),
-            permission_set_description: String::new(),
             assignment_type: entitlement.principal_type,
             role_arn: entitlement.role_arn.clone(),
             ..self.empty_row()

@@ -534,7 +534,8 @@ class AthenaApi:
                 return service, operations.get(target[len(prefix):])
         return "unknown", None
 
-    def handle(self, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+    def handle(self, target: str | None, body: bytes, signed_region: str | None = None) -> tuple[int, dict[str, Any]]:
+        """One request; the Region it is signed for does not matter (the table is in --region)."""
         target = target or ""
         operation = target.rsplit(".", 1)[-1]
         service, handler = self.route(target)

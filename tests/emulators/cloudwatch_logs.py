@@ -885,9 +885,9 @@ class LogsApi:
             "DescribeQueries": self.describe_queries,
         }
 
-    def handle(self, target: str | None, body: bytes, *_: Any) -> tuple[int, dict[str, Any]]:
-        """One request. Further arguments lake.py's request handler may pass (the Region the
-        request is signed for) are ignored: every log group is in --region."""
+    def handle(self, target: str | None, body: bytes, signed_region: str | None = None) -> tuple[int, dict[str, Any]]:
+        """One request; the Region it is signed for does not matter (every log group is in
+        --region)."""
         operation = (target or "").removeprefix(TARGET_PREFIX)
         params: Any = body.decode("utf-8", "replace")  # logged as text if it is not JSON
         try:

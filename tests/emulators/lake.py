@@ -891,12 +891,8 @@ class LakeRequestHandler(BaseHTTPRequestHandler):
             body = read_chunked(self.rfile)
         else:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        api, target = self.server.api, self.headers.get("X-Amz-Target")
-        if isinstance(api, LakeApi):  # event history is per Region; the other servers here are not
-            region = signed_region(self.headers.get("Authorization", ""))
-            status, payload = api.handle(target, body, region)
-        else:
-            status, payload = api.handle(target, body)
+        region = signed_region(self.headers.get("Authorization", ""))
+        status, payload = self.server.api.handle(self.headers.get("X-Amz-Target"), body, region)
         self.send_json(status, payload)
 
     def do_GET(self) -> None:  # noqa: N802

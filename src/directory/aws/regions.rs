@@ -56,7 +56,7 @@ async fn list(ctx: &Context, instance_arn: &str) -> Result<Vec<InstanceRegion>, 
             Ok((regions.collect(), out.next_token))
         })
         .await?;
-    regions.sort_by(|a: &InstanceRegion, b| (!a.primary, &a.name).cmp(&(!b.primary, &b.name)));
+    regions.sort_by(|a, b| a.order().cmp(&b.order()));
     Ok(regions)
 }
 

@@ -82,11 +82,16 @@ pub async fn read_cloudwatch(
         caller,
         limiter: RateLimiter::per_second(LOGS_RATE),
         region: config.region().map(|r| r.to_string()).unwrap_or_default(),
+        groups: options
+            .log_groups
+            .iter()
+            .map(LogGroupRef::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
     };
-    let groups: Vec<&str> = options.log_groups.iter().map(LogGroupRef::as_str).collect();
     let mut info = SourceInfo {
         kind: "cloudwatch-logs".into(),
-        location: groups.join(","),
+        location: logs.groups.clone(),
         ..SourceInfo::default()
     };
     info.warnings = logs.preflight(window).await?;
@@ -111,6 +116,8 @@ struct Logs<'a> {
     caller: &'a Caller,
     limiter: RateLimiter,
     region: String,
+    /// The log groups, comma-separated: the resource every call names.
+    groups: String,
 }
 
 impl Logs<'_> {
@@ -123,15 +130,19 @@ impl Logs<'_> {
             .iter()
             .map(|g| g.as_str().to_owned())
             .collect();
-        let resource = identifiers.join(",");
         let out = self
             .caller
-            .call(&self.limiter, "logs:DescribeLogGroups", &resource, || {
-                self.client
-                    .describe_log_groups()
-                    .set_log_group_identifiers(Some(identifiers.clone()))
-                    .send()
-            })
+            .call(
+                &self.limiter,
+                "logs:DescribeLogGroups",
+                &self.groups,
+                || {
+                    self.client
+                        .describe_log_groups()
+                        .set_log_group_identifiers(Some(identifiers.clone()))
+                        .send()
+                },
+            )
             .await?;
         let found = out.log_groups.unwrap_or_default();
         let mut warnings = Vec::new();
@@ -217,10 +228,9 @@ impl Logs<'_> {
     }
 
     async fn start(&self, sql: &str, part: Range) -> Result<String, CloudWatchError> {
-        let resource = self.options_resource();
         let out = self
             .caller
-            .call(&self.limiter, "logs:StartQuery", &resource, || {
+            .call(&self.limiter, "logs:StartQuery", &self.groups, || {
                 self.client
                     .start_query()
                     .query_language(QueryLanguage::Sql)
@@ -233,16 +243,6 @@ impl Logs<'_> {
             .await?;
         out.query_id
             .ok_or_else(|| AwsError::Other("StartQuery returned no queryId".into()).into())
-    }
-
-    fn options_resource(&self) -> String {
-        let groups: Vec<&str> = self
-            .options
-            .log_groups
-            .iter()
-            .map(LogGroupRef::as_str)
-            .collect();
-        groups.join(",")
     }
 
     /// Polls until the query completes; returns its rows, bytes and records scanned.
