@@ -4,13 +4,13 @@ CARGO ?= cargo
 VENV  := .venv
 PY    := $(VENV)/bin/python
 
-.PHONY: test example setup lint bench clean test-package
+.PHONY: test example setup lint locks lock bench clean test-package
 
-## Runs every test: formatting, lints, unit and end-to-end tests, the emulators' own tests,
-## and the static checks of the deployment.
-test: setup lint
+## Runs every test: the Python locks, formatting, lints, unit and end-to-end tests, the
+## emulators' own tests, and the static checks of the deployment.
+test: locks setup lint
 	$(CARGO) test --workspace --locked
-	$(PY) -m pytest -q tests/emulators
+	$(PY) -m pytest -q tests/emulators tests/tools
 	$(MAKE) --no-print-directory test-deploy
 	$(MAKE) --no-print-directory test-package
 
@@ -34,9 +34,34 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# Every Python environment installs a lock (X.txt, from X.in by `make lock`) in pip's
+# hash-checking mode: a package that is not pinned and hashed there is refused.
+PIP_INSTALL := pip install --quiet --disable-pip-version-check --require-hashes
+
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m $(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+## Fails when a Python requirement is not locked with hashes (standard library only).
+locks:
+	python3 tools/check_locks.py
+
+## Re-resolves the locks from the .in files after one changed (versions already locked are
+## kept; UPGRADE=--upgrade takes the newest). uv comes from its own lock.
+LOCK_VENV := $(VENV)/lock
+UV_COMPILE = $(LOCK_VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 $(UPGRADE)
+lock: $(LOCK_VENV)/.installed
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) tests/deploy/requirements.in -c requirements-dev.txt -o tests/deploy/requirements.txt
+	$(UV_COMPILE) tests/deploy/requirements-checkov.in -o tests/deploy/requirements-checkov.txt
+	$(UV_COMPILE) tools/package-requirements.in -o tools/package-requirements.txt
+	$(UV_COMPILE) tools/lock-requirements.in -o tools/lock-requirements.txt
+	python3 tools/check_locks.py
+
+$(LOCK_VENV)/.installed: tools/lock-requirements.txt
+	python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/$(PIP_INSTALL) -r tools/lock-requirements.txt
 	touch $@
 
 lint:
@@ -64,13 +89,13 @@ test-deploy: $(VENV)/.deploy-installed $(CHECKOV_VENV)/.installed node_modules/.
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest -q tests/deploy
 
 $(VENV)/.deploy-installed: $(VENV)/.installed tests/deploy/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/deploy/requirements.txt
+	$(PY) -m $(PIP_INSTALL) -r tests/deploy/requirements.txt
 	touch $@
 
 # checkov pins boto3 and packaging against requirements-dev.txt's: it gets a venv of its own.
 $(CHECKOV_VENV)/.installed: tests/deploy/requirements-checkov.txt
 	python3 -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/deploy/requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/$(PIP_INSTALL) -r tests/deploy/requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -2,7 +2,7 @@
 # Builds the Lambda: `bootstrap` for provided.al2023 on arm64, linked against glibc 2.34 at
 # most (Amazon Linux 2023's), zipped where Terraform expects it:
 #   target/lambda/idc-credential-report.zip
-# Installs what it needs itself: cargo-lambda and zig from PyPI into .venv/package, and the
+# Installs what it needs itself: cargo-lambda and zig from PyPI (locked, hashed) into .venv/package, and the
 # Rust target through rustup. Fails if the binary needs a newer glibc than 2.34.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,7 +14,7 @@ zip=target/lambda/idc-credential-report.zip
 
 if [ ! -x "$venv/bin/cargo-lambda" ] || ! cmp -s tools/package-requirements.txt "$venv/.requirements"; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/package-requirements.txt
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r tools/package-requirements.txt
   cp tools/package-requirements.txt "$venv/.requirements"
 fi
 rustup target add "$target" >/dev/null

@@ -43,7 +43,7 @@ def checkov_path() -> str:
     if not Path(path).is_file():
         pytest.fail(
             f"checkov not found at {path}: run `make test-deploy`, or "
-            "`python3 -m venv .venv/checkov && .venv/checkov/bin/pip install -r tests/deploy/requirements-checkov.txt`",
+            "`python3 -m venv .venv/checkov && .venv/checkov/bin/pip install --require-hashes -r tests/deploy/requirements-checkov.txt`",
             pytrace=False,
         )
     return path

@@ -5,8 +5,11 @@ it asks Glue (GetTable) what the table looks like, then runs one aggregated quer
 StartQueryExecution, polls GetQueryExecution, reads GetQueryResults and calls
 StopQueryExecution when its deadline passes. That path must be tested through the real AWS
 SDK for Rust (pointed here with AWS_ENDPOINT_URL), so this serves those five operations on
-one port, told apart by X-Amz-Target (`AmazonAthena.<Op>`, `AWSGlue.<Op>`; both SDKs send
-these short targets; both services speak awsJson1_1). The events under --events become one
+one port. Glue speaks awsJson1_1 (X-Amz-Target `AWSGlue.<Op>`). Athena speaks both of the
+protocols AWS answers for it: awsJson1_1 (`AmazonAthena.<Op>`, what the pinned Rust SDK
+sends) and restJson1 (`POST /query-executions`, `GET /query-executions/{id}/results`, ...,
+what botocore sends from 1.44.18 on and the Rust SDK will once updated); rest_json.py turns
+the second into the first, and the calls log records which one came. The events under --events become one
 Glue table (glue_tables.py: the `struct` or `strings` style, unpartitioned or with the
 organization trail's projected `account`/`region`/`timestamp` partitions) held in DuckDB.
 Signatures are not checked.
@@ -89,6 +92,9 @@ Athena behaviour chosen where AWS does not document it, or for the tests:
 - Glue GetTable matches names case-insensitively and answers the lowercase names;
   another database (or a CatalogId other than --account): EntityNotFoundException
   "Database <name> not found."; another table: "Table <name> not found.".
+- Athena answers both protocols (as AWS says it does while SDKs move to restJson1); how
+  it will refuse awsJson1_1 once it stops answering it is a guess: UnknownOperationException,
+  as for an unknown target (the config's athena_protocols switches a protocol off).
 - Events of a file off the S3 layout whose partition cannot be projected (no account,
   Region or date) are left out of a projected table, as Athena would never reach them.
 
@@ -99,7 +105,9 @@ Config file (JSON, every key optional; unknown keys are an error):
      "state_change_reason": "...",
      "page_size": null,               # cap on rows per page (header included), below MaxResults
      "too_many_requests": 0,          # first N StartQueryExecution: TooManyRequestsException
-     "workgroup_output": true}        # false: the workgroup has no output location
+     "workgroup_output": true,        # false: the workgroup has no output location
+     "athena_protocols": ["awsJson1_1", "restJson1"]}  # the protocols Athena answers; a
+                                      # request in another gets UnknownOperationException
 """
 
 from __future__ import annotations
@@ -138,9 +146,18 @@ from lake import LakeServer, check_choice, check_count, checked_keys, parse_para
 from lake import ApiError as LakeApiError
 from lake_schema import LakeType, compact_json, present_fields
 from lake_sql import format_value, trino_column_names
+from rest_json import AWS_JSON, PROTOCOLS, REST_JSON, Route, as_json_rpc, route
 
 ATHENA_PREFIX = "AmazonAthena."
 GLUE_PREFIX = "AWSGlue."
+# Athena's restJson1 bindings (botocore's athena model from 1.44.18 on); Glue is awsJson1_1 only.
+ATHENA_REST_JSON: tuple[Route, ...] = (
+    route("POST", "/query-executions", ATHENA_PREFIX + "StartQueryExecution"),
+    route("GET", "/query-executions/{QueryExecutionId}", ATHENA_PREFIX + "GetQueryExecution"),
+    route("GET", "/query-executions/{QueryExecutionId}/results", ATHENA_PREFIX + "GetQueryResults",
+          frozenset({"MaxResults"})),
+    route("POST", "/query-executions/{QueryExecutionId}/stop", ATHENA_PREFIX + "StopQueryExecution"),
+)
 CATALOG = "awsdatacatalog"
 DEFAULT_DATABASE = "default"
 SPLITS_TABLE = "memory.main.athena_emulator_splits"
@@ -172,6 +189,7 @@ class AthenaConfig:
     page_size: int | None = None
     too_many_requests: int = 0
     workgroup_output: bool = True
+    athena_protocols: list[str] = field(default_factory=lambda: list(PROTOCOLS))
 
 
 def validate_config(config: AthenaConfig) -> AthenaConfig:
@@ -182,6 +200,10 @@ def validate_config(config: AthenaConfig) -> AthenaConfig:
     check_choice("final_state", config.final_state, (SUCCEEDED, FAILED))
     if not isinstance(config.workgroup_output, bool):
         raise ValueError("config: workgroup_output must be true or false")
+    if not isinstance(config.athena_protocols, list) or not config.athena_protocols:
+        raise ValueError(f"config: athena_protocols must be a non-empty list of {', '.join(PROTOCOLS)}")
+    for protocol in config.athena_protocols:
+        check_choice("athena_protocols", protocol, PROTOCOLS)
     return config
 
 
@@ -484,16 +506,17 @@ class ApiError(Exception):
 
 
 class CallsLog:
-    """Appends one JSON line per request: service, operation and params."""
+    """Appends one JSON line per request: service, operation, params and the protocol it came in."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.lock = threading.Lock()
 
-    def record(self, service: str, operation: str, params: Any) -> None:
+    def record(self, service: str, operation: str, params: Any, protocol: str = AWS_JSON) -> None:
         if self.path is None:
             return
-        line = json.dumps({"service": service, "operation": operation, "params": params}, ensure_ascii=False)
+        line = json.dumps({"service": service, "operation": operation, "params": params, "protocol": protocol},
+                          ensure_ascii=False)
         with self.lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
@@ -534,7 +557,12 @@ class AthenaApi:
                 return service, operations.get(target[len(prefix):])
         return "unknown", None
 
-    def handle(self, target: str | None, body: bytes, signed_region: str | None = None) -> tuple[int, dict[str, Any]]:
+    def rest_json_request(self, method: str, path: str, body: bytes) -> tuple[str, bytes]:
+        """A restJson1 request (no X-Amz-Target) as the awsJson1_1 call that means the same."""
+        return as_json_rpc(ATHENA_REST_JSON, method, path, body)
+
+    def handle(self, target: str | None, body: bytes, signed_region: str | None = None,
+               protocol: str = AWS_JSON) -> tuple[int, dict[str, Any]]:
         """One request; the Region it is signed for does not matter (the table is in --region)."""
         target = target or ""
         operation = target.rsplit(".", 1)[-1]
@@ -542,11 +570,11 @@ class AthenaApi:
         try:
             params = parse_params(body)
         except LakeApiError as error:
-            self.calls.record(service, operation, body.decode("utf-8", "replace"))
+            self.calls.record(service, operation, body.decode("utf-8", "replace"), protocol)
             return error.status, ApiError(error.code, error.message).body()
-        self.calls.record(service, operation, params)
+        self.calls.record(service, operation, params, protocol)
         try:
-            if handler is None:
+            if handler is None or (service == "athena" and protocol not in self.config.athena_protocols):
                 raise ApiError("UnknownOperationException", f"Unknown operation {target!r}.")
             return 200, handler(params)
         except ApiError as error:

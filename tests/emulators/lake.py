@@ -150,11 +150,13 @@ from lake_sql import (
     rewrite_for_duckdb,
     trino_column_names,
 )
+from rest_json import REST_JSON
 
 # The service's X-Amz-Target prefix. boto3 sends the long form, the Rust SDK the short one
 # (`CloudTrail_20131101.StartQuery`); CloudTrail accepts both.
 TARGET_PREFIXES = ("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.", "CloudTrail_20131101.")
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+REST_JSON_CONTENT_TYPE = "application/json"
 QUEUED, RUNNING, FINISHED = "QUEUED", "RUNNING", "FINISHED"
 FAILED, CANCELLED, TIMED_OUT = "FAILED", "CANCELLED", "TIMED_OUT"
 TERMINAL = frozenset({FINISHED, FAILED, CANCELLED, TIMED_OUT})
@@ -878,7 +880,11 @@ class LakeServer(ThreadingHTTPServer):
 
 
 class LakeRequestHandler(BaseHTTPRequestHandler):
-    """awsJson1_1: POST / with X-Amz-Target; errors are 400 + `__type` + x-amzn-ErrorType."""
+    """awsJson1_1: POST / with X-Amz-Target; errors are 400 + `__type` + x-amzn-ErrorType.
+
+    An API with `rest_json_request(method, path, body)` (athena.py) also takes restJson1
+    requests, which carry no X-Amz-Target: they become the awsJson1_1 call (rest_json.py).
+    """
 
     protocol_version = "HTTP/1.1"
     # TCP_NODELAY: headers and body go out in two writes; with Nagle's algorithm the body
@@ -891,17 +897,28 @@ class LakeRequestHandler(BaseHTTPRequestHandler):
             body = read_chunked(self.rfile)
         else:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        region = signed_region(self.headers.get("Authorization", ""))
-        status, payload = self.server.api.handle(self.headers.get("X-Amz-Target"), body, region)
-        self.send_json(status, payload)
+        self.answer("POST", body)
 
     def do_GET(self) -> None:  # noqa: N802
-        self.send_json(404, error_body(ApiError("UnknownOperationException", "Only POST / is served.")))
+        self.answer("GET", b"")
 
-    def send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def answer(self, method: str, body: bytes) -> None:
+        region = signed_region(self.headers.get("Authorization", ""))
+        target = self.headers.get("X-Amz-Target")
+        rest_json_request = getattr(self.server.api, "rest_json_request", None)
+        if target is None and rest_json_request is not None:
+            target, body = rest_json_request(method, self.path, body)
+            status, payload = self.server.api.handle(target, body, region, protocol=REST_JSON)
+            self.send_json(status, payload, REST_JSON_CONTENT_TYPE)
+        elif method == "POST":
+            self.send_json(*self.server.api.handle(target, body, region))
+        else:
+            self.send_json(404, error_body(ApiError("UnknownOperationException", "Only POST / is served.")))
+
+    def send_json(self, status: int, payload: dict[str, Any], content_type: str = JSON_CONTENT_TYPE) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", JSON_CONTENT_TYPE)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         if status >= 400:

@@ -2,7 +2,8 @@
 
 The Rust tests trust athena.py to answer as Athena and Glue do; these tests are what that
 trust rests on. They start athena.py on the generated example tree (examples/small/logs,
-an organization trail in the S3 layout) and on the published fixtures, and check the two
+an organization trail in the S3 layout) and on the published fixtures, and check, in both
+protocols Athena answers (awsJson1_1 and restJson1, each test run once in each), the two
 table styles, the projected partitions and their pruning (DataScannedInBytes is checked
 against file sizes computed here, independently), the header row, NULL cells, paging,
 states, StopQueryExecution, the injected faults and the errors.
@@ -18,17 +19,20 @@ import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
+import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from athena_sql import rewrite_for_duckdb
+from rest_json import AWS_JSON, PROTOCOLS, REST_JSON
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -104,16 +108,48 @@ EXPECTED_FIXTURE_ROWS = sorted([
 # ---------------------------------------------------------------- harness
 
 
-class Emulator:
-    """A running athena.py with boto3 Athena and Glue clients pointed at it."""
+# botocore's name of each protocol (a service model's metadata.protocol).
+BOTOCORE_PROTOCOLS = {AWS_JSON: "json", REST_JSON: "rest-json"}
 
-    def __init__(self, process: subprocess.Popen[str], port: int, calls_log: Path) -> None:
+
+def athena_model_in(protocol: str, folder: Path) -> botocore.session.Session:
+    """A botocore session whose Athena client speaks `protocol`.
+
+    The locked botocore's Athena model is restJson1. For awsJson1_1 a copy of it, with the
+    metadata of the model before (`json`, 1.1, target prefix AmazonAthena) and every operation
+    bound to `POST /`, goes first on the loader's path: the JSON serializer puts every member,
+    path and query ones too, in the body.
+    """
+    session = botocore.session.get_session()
+    model = session.get_component("data_loader").load_service_model("athena", "service-2")
+    assert model["metadata"]["protocol"] == "rest-json", (
+        f"botocore's Athena model says {model['metadata']['protocol']!r}, not rest-json: install requirements-dev.txt")
+    if protocol == AWS_JSON:
+        model["metadata"].update(protocol="json", protocols=["json"], jsonVersion="1.1", targetPrefix="AmazonAthena")
+        for operation in model["operations"].values():
+            operation["http"] = {"method": "POST", "requestUri": "/"}
+        version = folder / "botocore-data" / "athena" / model["metadata"]["apiVersion"]
+        version.mkdir(parents=True, exist_ok=True)
+        (version / "service-2.json").write_text(json.dumps(model))
+        session = botocore.session.get_session()
+        session.get_component("data_loader").search_paths.insert(0, str(folder / "botocore-data"))
+    return session
+
+
+class Emulator:
+    """A running athena.py with boto3 Athena (in one protocol) and Glue clients pointed at it."""
+
+    def __init__(self, process: subprocess.Popen[str], port: int, calls_log: Path, protocol: str,
+                 folder: Path) -> None:
         self.process = process
         self.endpoint = f"http://127.0.0.1:{port}"
         self.calls_log = calls_log
+        self.protocol = protocol
         # total_max_attempts 1: every answer reaches the test (the legacy max_attempts counts retries).
         config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, parameter_validation=False)
-        self.athena = boto3.client("athena", endpoint_url=self.endpoint, config=config)
+        session = boto3.Session(botocore_session=athena_model_in(protocol, folder))
+        self.athena = session.client("athena", endpoint_url=self.endpoint, config=config)
+        assert self.athena.meta.service_model.protocol == BOTOCORE_PROTOCOLS[protocol]
         self.glue = boto3.client("glue", endpoint_url=self.endpoint, config=config)
 
     def calls(self) -> list[dict[str, Any]]:
@@ -124,7 +160,7 @@ class Emulator:
 
 @contextmanager
 def emulator(folder: Path, style: str, partitioning: str = "none", config: dict[str, Any] | None = None,
-             events: Path = LOGS, extra: tuple[str, ...] = ()) -> Iterator[Emulator]:
+             events: Path = LOGS, extra: tuple[str, ...] = (), protocol: str = AWS_JSON) -> Iterator[Emulator]:
     calls_log = folder / f"calls-{len(list(folder.iterdir()))}.jsonl"
     command = [sys.executable, str(ATHENA), "--events", str(events), "--database", DATABASE, "--table", TABLE,
                "--style", style, "--partitioning", partitioning, "--calls-log", str(calls_log), *extra]
@@ -138,7 +174,7 @@ def emulator(folder: Path, style: str, partitioning: str = "none", config: dict[
         line = process.stdout.readline() if process.stdout else ""
         if not line:
             raise RuntimeError(f"athena.py exited before announcing its port: {process.communicate()[1]}")
-        yield Emulator(process, int(json.loads(line)["port"]), calls_log)
+        yield Emulator(process, int(json.loads(line)["port"]), calls_log, protocol, folder)
     finally:
         if process.stdin and not process.stdin.closed:
             process.stdin.close()
@@ -176,26 +212,32 @@ def shared(factory: pytest.TempPathFactory, *args: Any, **kwargs: Any) -> Iterat
             yield running
 
 
+@pytest.fixture(scope="module", params=PROTOCOLS)
+def protocol(request: pytest.FixtureRequest) -> str:
+    """The protocol boto3's Athena client speaks: every test that uses the client runs in both."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def projected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def projected(tmp_path_factory: pytest.TempPathFactory, protocol: str) -> Iterator[Emulator]:
     """`struct` style, projected partitions, the example tree, default config."""
-    with shared(tmp_path_factory, "struct", "projected") as running:
+    with shared(tmp_path_factory, "struct", "projected", protocol=protocol) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def strings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def strings(tmp_path_factory: pytest.TempPathFactory, protocol: str) -> Iterator[Emulator]:
     """`strings` style, no partitions, the example tree, no polling."""
     config = {"polls_before_running": 0, "polls_before_finish": 0}
-    with shared(tmp_path_factory, "strings", "none", config) as running:
+    with shared(tmp_path_factory, "strings", "none", config, protocol=protocol) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def fixtures(tmp_path_factory: pytest.TempPathFactory, protocol: str) -> Iterator[Emulator]:
     """`struct` style, projected, over the published fixtures (partitions from the events)."""
     config = {"polls_before_running": 0, "polls_before_finish": 0}
-    with shared(tmp_path_factory, "struct", "projected", config, events=FIXTURES) as running:
+    with shared(tmp_path_factory, "struct", "projected", config, events=FIXTURES, protocol=protocol) as running:
         yield running
 
 
@@ -592,8 +634,8 @@ def test_calls_log_records_service_operation_and_params(strings: Emulator) -> No
     query_id = start(strings.athena, "SELECT 1")
     strings.glue.get_table(DatabaseName=DATABASE, Name=TABLE)
     calls = strings.calls()[before:]
-    assert [(call["service"], call["operation"]) for call in calls] == [
-        ("athena", "StartQueryExecution"), ("glue", "GetTable")]
+    assert [(call["service"], call["operation"], call["protocol"]) for call in calls] == [
+        ("athena", "StartQueryExecution", strings.protocol), ("glue", "GetTable", AWS_JSON)]
     assert calls[0]["params"]["QueryString"] == "SELECT 1" and calls[0]["params"]["WorkGroup"] == "primary"
     assert calls[1]["params"] == {"DatabaseName": DATABASE, "Name": TABLE}
     assert query_id
@@ -611,14 +653,71 @@ def test_raw_protocol(strings: Emulator) -> None:
         assert json.loads(raised.value.read())["__type"] == code
 
 
+def raw_rest_json(endpoint: str, method: str, path: str, body: bytes | None = None) -> tuple[int, Any, Any]:
+    """(status, headers, JSON body) of a restJson1 request sent by hand (no X-Amz-Target)."""
+    request = urllib.request.Request(endpoint + path, data=body, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.headers, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read())
+
+
+def test_raw_rest_json_binds_path_query_and_body(strings: Emulator) -> None:
+    status, headers, started = raw_rest_json(strings.endpoint, "POST", "/query-executions", json.dumps({
+        "QueryString": "SELECT 1 AS one UNION ALL SELECT 2", "ResultConfiguration": {"OutputLocation": OUTPUT}}).encode())
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    query_id = started["QueryExecutionId"]
+    assert raw_rest_json(strings.endpoint, "GET", f"/query-executions/{query_id}")[2]["QueryExecution"][
+        "Status"]["State"] == "SUCCEEDED"
+    first = raw_rest_json(strings.endpoint, "GET", f"/query-executions/{query_id}/results?MaxResults=2")[2]
+    assert [values(row) for row in first["ResultSet"]["Rows"]] == [("one",), ("1",)] and "NextToken" in first
+    token = urllib.parse.quote(first["NextToken"], safe="")
+    rest = raw_rest_json(strings.endpoint, "GET", f"/query-executions/{query_id}/results?NextToken={token}")[2]
+    assert [values(row) for row in rest["ResultSet"]["Rows"]] == [("2",)]
+    assert raw_rest_json(strings.endpoint, "POST", f"/query-executions/{query_id}/stop", b"{}")[0] == 200
+    logged = [(call["operation"], call["protocol"]) for call in strings.calls()[-5:]]
+    assert logged == [("StartQueryExecution", REST_JSON), ("GetQueryExecution", REST_JSON),
+                      ("GetQueryResults", REST_JSON), ("GetQueryResults", REST_JSON), ("StopQueryExecution", REST_JSON)]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/work-groups/primary", None), ("DELETE", "/query-executions", None), ("POST", "/query-executions", b"[1]")])
+def test_raw_rest_json_errors(strings: Emulator, method: str, path: str, body: bytes | None) -> None:
+    if method == "DELETE":
+        request = urllib.request.Request(strings.endpoint + path, method=method)
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=10)
+        assert raised.value.code == 501, "http.server answers methods no protocol uses"
+        return
+    status, headers, answer = raw_rest_json(strings.endpoint, method, path, body)
+    code = "UnknownOperationException" if body is None else "SerializationException"
+    assert (status, headers["x-amzn-ErrorType"], answer["__type"]) == (400, code, code)
+    assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("served", PROTOCOLS)
+def test_a_protocol_switched_off_is_refused(tmp_path: Path, protocol: str, served: str) -> None:
+    config = {"polls_before_running": 0, "polls_before_finish": 0, "athena_protocols": [served]}
+    with emulator(tmp_path, "strings", "none", config, events=FIXTURES, protocol=protocol) as running:
+        if protocol == served:
+            assert run(running.athena, "SELECT 1")[1] == [("1",)]
+        else:
+            with pytest.raises(ClientError) as raised:
+                start(running.athena, "SELECT 1")
+            assert error_of(raised)[0] == "UnknownOperationException"
+        assert running.glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]["Name"] == TABLE
+
+
 # ---------------------------------------------------------------- injected faults and lifecycle
 
 
-def test_injected_faults(tmp_path: Path) -> None:
+def test_injected_faults(tmp_path: Path, protocol: str) -> None:
     config = {"polls_before_running": 0, "polls_before_finish": 1, "final_state": "FAILED",
               "state_change_reason": "Injected: out of capacity", "too_many_requests": 2,
               "workgroup_output": False, "page_size": 3}
-    with emulator(tmp_path, "struct", "none", config, events=FIXTURES) as running:
+    with emulator(tmp_path, "struct", "none", config, events=FIXTURES, protocol=protocol) as running:
         with pytest.raises(ClientError) as raised:
             start(running.athena, "SELECT 1", ResultConfiguration={})
         assert error_of(raised) == ("InvalidRequestException", (
@@ -636,9 +735,9 @@ def test_injected_faults(tmp_path: Path) -> None:
         assert status["AthenaError"]["ErrorCategory"] == 1
 
 
-def test_page_size_caps_pages(tmp_path: Path) -> None:
+def test_page_size_caps_pages(tmp_path: Path, protocol: str) -> None:
     config = {"polls_before_running": 0, "polls_before_finish": 0, "page_size": 3}
-    with emulator(tmp_path, "strings", "none", config, events=FIXTURES) as running:
+    with emulator(tmp_path, "strings", "none", config, events=FIXTURES, protocol=protocol) as running:
         query_id, rows = run(running.athena, "SELECT eventid FROM org_trail ORDER BY eventid")
         found = pages(running.athena, query_id)
         assert [len(page["ResultSet"]["Rows"]) for page in found] == [3] * 5 + [3]
