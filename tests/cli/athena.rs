@@ -183,7 +183,8 @@ fn polling_pages_retries_and_failures() {
     assert!(count("GetQueryResults") >= 5, "pages of one row");
     let raw = std::fs::read_to_string(s.path("athena-calls.jsonl")).unwrap();
     assert!(
-        raw.lines().all(|l| l.contains(r#""protocol": "awsJson1_1""#)),
+        raw.lines()
+            .all(|l| l.contains(r#""protocol": "awsJson1_1""#)),
         "the pinned Rust SDK speaks awsJson1_1 to Athena (the emulator serves restJson1 too)"
     );
 
