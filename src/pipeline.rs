@@ -308,9 +308,10 @@ pub fn assemble(
             .filter(|r| r.usage_status() == status)
             .count()
     };
-    let (used, unused, unknown) = (
+    let (used, unused, new, unknown) = (
         count(UsageStatus::Used),
         count(UsageStatus::Unused),
+        count(UsageStatus::New),
         count(UsageStatus::Unknown),
     );
     let manifest_kind = evidence.source.kind.clone();
@@ -332,6 +333,7 @@ pub fn assemble(
             rows: report.rows.len(),
             used,
             unused,
+            new,
             unknown,
             unknown_reason: (unknown > 0).then_some(ENTITLEMENT_USE_UNKNOWN),
             principals_not_found: report

@@ -6,7 +6,7 @@ use crate::progress::{CallTicker, TerminalProgress};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use idc_credential_report::evidence::Window;
+use idc_credential_report::evidence::{parse_as_of, Window};
 use idc_credential_report::output::s3::S3Target;
 use idc_credential_report::output::{render_report, write_csv, write_report_files};
 use idc_credential_report::pipeline::{
@@ -33,8 +33,9 @@ pub struct GenerateArgs {
     #[command(flatten)]
     evidence: EvidenceArgs,
 
-    /// End of the evidence window, RFC 3339 (e.g. 2026-11-22T00:00:00Z). Default: now.
-    #[arg(long, value_name = "TIME")]
+    /// End of the evidence window, RFC 3339 (2026-11-22T00:00:00Z) or a date (2026-11-22,
+    /// its midnight UTC); not in the future. Default: now.
+    #[arg(long, value_name = "TIME", value_parser = parse_as_of)]
     as_of: Option<DateTime<Utc>>,
 
     /// Length of the evidence window in days, 1 to 3653.
@@ -116,11 +117,12 @@ impl GenerateArgs {
             pipeline::remove_checkpoint(&session, resume).await?;
         }
         eprintln!(
-            "{}: {} rows, {} used, {} unused, in {:.1} s",
+            "{}: {} rows, {} used, {} unused, {} new (granted inside the window), in {:.1} s",
             self.output.display(),
             counts.rows,
             counts.used,
             counts.unused,
+            counts.new,
             started.elapsed().as_secs_f64()
         );
         Ok(())

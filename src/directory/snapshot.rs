@@ -78,6 +78,11 @@ pub(crate) fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
             return Err(format!("two users are named {:?}", user.user_name));
         }
     }
+    check_listed_once("accounts", snapshot.accounts.iter().map(|a| a.id.as_str()))?;
+    check_listed_once(
+        "groups",
+        snapshot.groups.iter().map(|g| g.group_id.as_str()),
+    )?;
     for (index, entitlement) in snapshot.entitlements.iter().enumerate() {
         if !entitlement.role_arn.starts_with("arn:") {
             return Err(format!(
@@ -91,6 +96,20 @@ pub(crate) fn check_consistency(snapshot: &Snapshot) -> Result<(), String> {
             return Err(format!(
                 "assignments[{index}] references permission set {} which is not in permission_sets",
                 assignment.permission_set_arn
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An account or group listed twice could carry two names or two member lists, and the report
+/// would silently take one: refuse it, naming both places.
+fn check_listed_once<'a>(list: &str, ids: impl Iterator<Item = &'a str>) -> Result<(), String> {
+    let mut first = std::collections::HashMap::new();
+    for (index, id) in ids.enumerate() {
+        if let Some(before) = first.insert(id, index) {
+            return Err(format!(
+                "{list}[{index}] has the id {id}, already listed as {list}[{before}]: keep one entry per id"
             ));
         }
     }

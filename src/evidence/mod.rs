@@ -18,7 +18,7 @@ pub mod lookup;
 pub mod query_rows;
 mod window;
 
-pub use window::{Window, WindowError};
+pub use window::{parse_as_of, Window, WindowError};
 
 use serde::Serialize;
 use std::collections::HashMap;
@@ -122,9 +122,22 @@ pub struct SourceWarning {
     pub message: String,
 }
 
+/// The warning code of a source that shows no access changes.
+pub const MISSES_CHANGES: &str = "source_misses_access_changes";
+
 impl SourceWarning {
     pub fn new(code: &'static str, message: String) -> Self {
         SourceWarning { code, message }
+    }
+
+    /// The source shows no access changes (`why`, and what to do): the judged period of each
+    /// row cannot be shortened to when its access began, so an UNUSED row may be new access.
+    /// plan-removal refuses the report until this warning is accepted by name.
+    pub fn misses_changes(why: &str) -> Self {
+        SourceWarning::new(
+            MISSES_CHANGES,
+            format!("{why}. Without the access changes (granted_at, member_since, the changes file), access granted inside the window cannot be told apart from access held all along: an UNUSED row may be new access"),
+        )
     }
 }
 

@@ -118,6 +118,8 @@ mod tests {
             member_since: None,
             member_added_by: String::new(),
             as_of: 1_795_305_600,
+            judged_since: 1_787_529_600,
+            window_start: 1_787_529_600,
             role_arn: String::new(),
         }
     }
@@ -132,6 +134,7 @@ mod tests {
             created_at: None,
             assignments: 1,
             assignments_used: 0,
+            assignments_new: 0,
             last_console_use: None,
             last_cli_use: None,
             last_portal_sign_in: None,

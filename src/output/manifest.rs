@@ -67,6 +67,8 @@ pub struct ReportCounts {
     pub rows: usize,
     pub used: usize,
     pub unused: usize,
+    /// Rows not used but held only since a time inside the window (usage_status NEW).
+    pub new: usize,
     /// Rows whose use cannot be known (account access manager entitlements), with why.
     #[serde(skip_serializing_if = "is_zero")]
     pub unknown: usize,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use std::io::Write;
 
 /// The report's columns, in order. More may be appended later; none will be reordered.
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 25] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -31,6 +31,7 @@ pub const COLUMNS: [&str; 24] = [
     "member_since",
     "member_added_by",
     "role_arn",
+    "judged_since",
 ];
 
 /// The changes file's columns, in order, under the same promise.
@@ -62,7 +63,7 @@ pub const CHANGE_COLUMNS: [&str; 24] = [
 ];
 
 /// The user summary's columns, in order, under the same promise.
-pub const USER_COLUMNS: [&str; 14] = [
+pub const USER_COLUMNS: [&str; 15] = [
     "user_id",
     "user_name",
     "display_name",
@@ -77,6 +78,7 @@ pub const USER_COLUMNS: [&str; 14] = [
     "last_portal_sign_in",
     "days_since_last_activity",
     "activity_status",
+    "assignments_new",
 ];
 
 /// RFC 3339, UTC, to the second: `2026-11-20T10:00:00Z`.
@@ -111,7 +113,7 @@ pub fn user_status(row: &Row) -> &'static str {
     }
 }
 
-pub fn report_cells(row: &Row) -> [String; 24] {
+pub fn report_cells(row: &Row) -> [String; 25] {
     [
         row.account_id.clone(),
         row.account_name.clone(),
@@ -137,6 +139,7 @@ pub fn report_cells(row: &Row) -> [String; 24] {
         format_opt_time(row.member_since),
         row.member_added_by.clone(),
         row.role_arn.clone(),
+        format_time(row.judged_since),
     ]
 }
 
@@ -170,7 +173,7 @@ pub fn change_cells(row: &ChangeRow) -> [String; 24] {
     ]
 }
 
-pub fn user_cells(user: &UserSummary) -> [String; 14] {
+pub fn user_cells(user: &UserSummary) -> [String; 15] {
     [
         user.user_id.clone(),
         user.user_name.clone(),
@@ -189,6 +192,7 @@ pub fn user_cells(user: &UserSummary) -> [String; 14] {
         format_opt_time(user.last_portal_sign_in),
         format_opt_number(user.days_since_last_activity()),
         user.activity_status.as_str().to_owned(),
+        user.assignments_new.to_string(),
     ]
 }
 

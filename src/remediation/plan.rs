@@ -201,9 +201,12 @@ fn assignment_key(row: &ReportRow) -> AssignmentKey {
     )
 }
 
+/// Not used for `days`, and held for the whole window: a `NEW` row began inside it.
 fn unused_for(row: &ReportRow, days: u32) -> bool {
-    row.days_since_last_used
-        .is_none_or(|since| since >= i64::from(days))
+    row.usage_status != "NEW"
+        && row
+            .days_since_last_used
+            .is_none_or(|since| since >= i64::from(days))
 }
 
 /// Assignments whose every row (one per user; per member for a group) is unused for `days`.

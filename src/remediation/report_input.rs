@@ -54,6 +54,8 @@ pub struct ReportRow {
     pub user_status: String,
     pub last_used: String,
     pub days_since_last_used: Option<i64>,
+    /// `NEW` rows (held only since a time inside the window) are never planned.
+    pub usage_status: String,
 }
 
 /// One user summary row, as far as a plan needs it.

@@ -86,6 +86,7 @@ pub fn build_report(
     for assignment in unique(&snapshot.assignments) {
         for mut row in context.expand(assignment) {
             row.set_changes(&change_index);
+            row.set_judged_since(context.began(&row));
             if row.user_state == UserState::Found {
                 let key = (
                     row.user_id.clone(),
@@ -103,6 +104,7 @@ pub fn build_report(
     }
     for entitlement in unique(&snapshot.entitlements) {
         for mut row in context.expand_entitlement(entitlement) {
+            row.set_judged_since(context.began(&row));
             if row.user_state == UserState::Found {
                 row.last_portal_sign_in = portal.get(&row.user_id).copied();
             }

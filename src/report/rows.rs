@@ -13,7 +13,11 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UsageStatus {
     Used,
+    /// Held for the whole window and not used in it: the only status removal may act on.
     Unused,
+    /// Not used, but held only since a time inside the window (granted, joined the group, or
+    /// the user created): too new to be judged unused, and never planned for removal.
+    New,
     /// No evidence of use can be read for it (account access manager entitlements): never
     /// taken for unused.
     Unknown,
@@ -24,6 +28,7 @@ impl UsageStatus {
         match self {
             UsageStatus::Used => "USED",
             UsageStatus::Unused => "UNUSED",
+            UsageStatus::New => "NEW",
             UsageStatus::Unknown => "UNKNOWN",
         }
     }
@@ -67,6 +72,11 @@ pub struct Row {
     pub member_added_by: String,
     /// `as_of`, in Unix seconds: `days_since_last_used` counts from it.
     pub as_of: i64,
+    /// When the judged period began: the window's start, or the later time the access began
+    /// (see [`Row::set_judged_since`]).
+    pub judged_since: i64,
+    /// The window's start, in Unix seconds.
+    pub window_start: i64,
     /// ENTITLEMENT rows: the IAM role the entitlement lets the user assume (else empty).
     pub role_arn: String,
 }
@@ -94,9 +104,23 @@ impl Row {
             UsageStatus::Unknown
         } else if self.last_used().is_some() {
             UsageStatus::Used
+        } else if self.judged_since > self.window_start {
+            UsageStatus::New
         } else {
             UsageStatus::Unused
         }
+    }
+
+    /// The judged period starts at the latest of the window's start and every known start of
+    /// this access: its latest grant, the user's latest joining of the group, and the user's
+    /// creation (`user_created`). As IAM Access Analyzer judges only permissions held for its
+    /// whole tracking period, an access that began inside the window is never called unused.
+    pub(super) fn set_judged_since(&mut self, user_created: Option<i64>) {
+        let starts = [self.granted_at, self.member_since, user_created];
+        self.judged_since = starts
+            .into_iter()
+            .flatten()
+            .fold(self.window_start, i64::max);
     }
 
     /// Whole days from the last use to `as_of`, rounded down.
@@ -167,6 +191,7 @@ pub(super) struct Context<'a> {
     users: HashMap<&'a str, &'a User>,
     groups: HashMap<&'a str, &'a Group>,
     as_of: i64,
+    window_start: i64,
 }
 
 impl<'a> Context<'a> {
@@ -193,7 +218,15 @@ impl<'a> Context<'a> {
                 .map(|g| (g.group_id.as_str(), g))
                 .collect(),
             as_of: window.end_secs(),
+            window_start: window.start_secs(),
         }
+    }
+
+    /// When the directory says the row's user came to be, where it knows: a start
+    /// [`Row::set_judged_since`] weighs besides the changes.
+    pub(super) fn began(&self, row: &Row) -> Option<i64> {
+        let user = self.users.get(row.user_id.as_str())?;
+        user.created_at.map(|t| t.timestamp())
     }
 
     /// A USER assignment gives one row; a GROUP assignment one per member (none if empty).
@@ -294,6 +327,8 @@ impl<'a> Context<'a> {
             member_since: None,
             member_added_by: String::new(),
             as_of: self.as_of,
+            judged_since: self.window_start,
+            window_start: self.window_start,
             role_arn: String::new(),
         }
     }

@@ -3,7 +3,7 @@
 //! Activity counts every use attributed to the user, also of accounts they no longer hold an
 //! assignment for: a person who worked yesterday is active, whatever the directory says today.
 
-use super::{Row, Usage, UserState};
+use super::{Row, Usage, UsageStatus, UserState};
 use crate::directory::{Snapshot, UserStatus};
 use std::collections::{HashMap, HashSet};
 
@@ -42,6 +42,8 @@ pub struct UserSummary {
     /// Distinct (account, permission set) the user holds, directly or through groups.
     pub assignments: usize,
     pub assignments_used: usize,
+    /// Of those, held only since a time inside the window and not used (usage_status NEW).
+    pub assignments_new: usize,
     pub last_console_use: Option<i64>,
     pub last_cli_use: Option<i64>,
     pub last_portal_sign_in: Option<i64>,
@@ -84,6 +86,7 @@ pub(super) struct Activity<'a> {
 pub(super) fn summarize(snapshot: &Snapshot, activity: &Activity) -> Vec<UserSummary> {
     let mut held: HashMap<&str, HashSet<(&str, &str)>> = HashMap::new();
     let mut used: HashMap<&str, HashSet<(&str, &str)>> = HashMap::new();
+    let mut new: HashMap<&str, HashSet<(&str, &str)>> = HashMap::new();
     for row in activity.rows {
         if row.user_state != UserState::Found {
             continue;
@@ -96,6 +99,8 @@ pub(super) fn summarize(snapshot: &Snapshot, activity: &Activity) -> Vec<UserSum
         held.entry(&row.user_id).or_default().insert(pair);
         if row.last_used().is_some() {
             used.entry(&row.user_id).or_default().insert(pair);
+        } else if row.usage_status() == UsageStatus::New {
+            new.entry(&row.user_id).or_default().insert(pair);
         }
     }
     let mut last: HashMap<&str, Usage> = HashMap::new();
@@ -119,6 +124,7 @@ pub(super) fn summarize(snapshot: &Snapshot, activity: &Activity) -> Vec<UserSum
                 created_at: user.created_at.map(|t| t.timestamp()),
                 assignments: held.get(id).map_or(0, HashSet::len),
                 assignments_used: used.get(id).map_or(0, HashSet::len),
+                assignments_new: new.get(id).map_or(0, HashSet::len),
                 last_console_use: usage.console,
                 last_cli_use: usage.cli,
                 last_portal_sign_in: activity.portal.get(id).copied(),
@@ -165,6 +171,7 @@ mod tests {
             created_at: created,
             assignments: 1,
             assignments_used: 0,
+            assignments_new: 0,
             last_console_use: None,
             last_cli_use: last_cli,
             last_portal_sign_in: portal,

@@ -253,6 +253,67 @@ fn wrong_flags_are_refused() {
     assert_fails_keeping_previous(&s, &["--as-of", "yesterday"], &["--as-of"]);
 }
 
+/// `generate` on the scratch's inputs, ending its window at `as_of`.
+fn generate_as_of(s: &Scratch, as_of: &str) -> std::process::Output {
+    run(&args(&[
+        "generate",
+        "--directory-snapshot",
+        &s.snapshot().display().to_string(),
+        "--cloudtrail-logs",
+        &s.logs().display().to_string(),
+        "--as-of",
+        as_of,
+        "--output",
+        &s.report().display().to_string(),
+    ]))
+}
+
+#[test]
+fn a_future_as_of_is_refused_and_a_plain_date_is_its_midnight_utc() {
+    let s = scratch_with_previous_report();
+    let before = output_files(&s);
+    let out = generate_as_of(&s, "2030-01-01T00:00:00Z");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--as-of 2030-01-01 00:00:00 UTC is in the future"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        before == output_files(&s),
+        "the previous report was changed"
+    );
+    assert_success(&generate_as_of(&s, "2026-11-22"));
+    assert_eq!(s.manifest()["as_of"].as_str(), Some(AS_OF));
+}
+
+#[test]
+fn a_snapshot_that_lists_a_group_or_account_twice_is_refused() {
+    let s = scratch_with_previous_report();
+    let mut org = organization(vec![assign("111111111111", PS_ADMIN, "GROUP", "g-ops")]);
+    org["groups"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"group_id": "g-ops", "display_name": "Ops", "member_user_ids": ["u-carol"]}));
+    s.write_snapshot(&org);
+    assert_fails_keeping_previous(
+        &s,
+        &[],
+        &["groups[2] has the id g-ops, already listed as groups[0]"],
+    );
+    let mut org = organization(vec![]);
+    org["accounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "111111111111", "name": "prod-old"}));
+    s.write_snapshot(&org);
+    assert_fails_keeping_previous(
+        &s,
+        &[],
+        &["accounts[2] has the id 111111111111, already listed as accounts[0]"],
+    );
+}
+
 #[test]
 fn a_kms_key_for_a_local_checkpoint_is_refused() {
     let s = Scratch::new();

@@ -120,6 +120,20 @@ fn change_events_give_grants_memberships_and_the_changes_file() {
         ),
         ("", "")
     );
+    // The judged period: an access that began inside the window (grant, membership) and went
+    // unused is NEW from its start, never UNUSED; one held all along is judged from the
+    // window's start. Users created at the window's start held it for all of it.
+    fn judged(r: &Row) -> (&str, &str) {
+        (r["usage_status"].as_str(), r["judged_since"].as_str())
+    }
+    assert_eq!(
+        judged(jane),
+        ("NEW", "2023-04-26T09:00:00Z"),
+        "joined after the grant"
+    );
+    assert_eq!(judged(dave_group), ("NEW", "2023-04-25T19:25:55Z"));
+    assert_eq!(judged(bob), ("NEW", "2023-04-26T08:05:00Z"));
+    assert_eq!(judged(dave_admin), ("UNUSED", "2023-04-01T00:00:00Z"));
 
     let changes = rows_of(&changes);
     let names: Vec<&str> = changes.iter().map(|c| c["event_name"].as_str()).collect();

@@ -116,6 +116,54 @@ fn a_query_still_running_at_the_deadline_is_stopped() {
 }
 
 #[test]
+fn a_failed_change_query_leaves_the_report_without_changes_and_says_so() {
+    // The published events hold no change event, so the change query names fields no event
+    // has; with the emulator's switch, such a query ends Failed (AWS documents no rule). A
+    // failed use event gives the evidence query the one field it names that they lack.
+    let s = Scratch::new();
+    let events = s.path("events");
+    std::fs::create_dir_all(&events).unwrap();
+    for entry in std::fs::read_dir(published_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::copy(&path, events.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut failed = get_role_credentials(
+        new_identity("u-nobody"),
+        "111111111111",
+        "AdministratorAccess",
+        "2026-07-01T00:00:00Z",
+    );
+    failed["errorCode"] = json!("AccessDenied");
+    std::fs::write(events.join("failed.json"), failed.to_string()).unwrap();
+    let snapshot = data_dir().join("published-snapshot.json");
+    let config =
+        json!({"unknown_fields": "fail", "polls_before_running": 0, "polls_before_finish": 0});
+    let emulator = cloudwatch_logs(&events, Some(&config), s.dir.path());
+    let out = report_from_cloudwatch(&s, &emulator, &snapshot, &["--lookback-days", "3653"]);
+    assert_success(&out);
+    let expected = std::fs::read(data_dir().join("published-report.csv")).unwrap();
+    assert_eq!(std::fs::read(s.path("cw.csv")).unwrap(), expected);
+    let manifest = read_json(&s.path("cw.manifest.json"));
+    let warning = manifest["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "source_misses_access_changes")
+        .unwrap_or_else(|| panic!("no warning in {manifest}"));
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("access-change query") && message.contains("ended Failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("an UNUSED row may be new access"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_failed_query_or_a_missing_log_group_stops_the_run() {
     let s = Scratch::new();
     let snapshot = data_dir().join("published-snapshot.json");

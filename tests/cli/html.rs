@@ -136,6 +136,7 @@ fn assert_page_matches(page: &Value, rows: &[Row], users: &[Row], manifest: &Val
         ("rows", "report", "rows"),
         ("used", "report", "used"),
         ("unused", "report", "unused"),
+        ("new_access", "report", "new"),
         ("principals_not_found", "report", "principals_not_found"),
         ("users", "users", "users"),
         ("active", "users", "active"),

@@ -8,6 +8,7 @@ mod cloudwatch;
 mod emulators;
 mod entitlements;
 mod html;
+mod judged;
 mod lake;
 mod lambda;
 mod lookup;

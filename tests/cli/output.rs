@@ -3,7 +3,7 @@
 use crate::util::*;
 use serde_json::json;
 
-const HEADER: &str = "account_id,account_name,permission_set_name,permission_set_arn,permission_set_description,assignment_type,group_id,group_name,user_id,user_name,display_name,email,user_status,last_console_use,last_cli_use,last_used,days_since_last_used,usage_status,last_portal_sign_in,granted_at,granted_by,member_since,member_added_by,role_arn";
+const HEADER: &str = "account_id,account_name,permission_set_name,permission_set_arn,permission_set_description,assignment_type,group_id,group_name,user_id,user_name,display_name,email,user_status,last_console_use,last_cli_use,last_used,days_since_last_used,usage_status,last_portal_sign_in,granted_at,granted_by,member_since,member_added_by,role_arn,judged_since";
 
 fn scratch() -> Scratch {
     let s = Scratch::new();
@@ -133,7 +133,7 @@ fn manifest_records_how_the_report_was_made() {
     assert!(chrono::DateTime::parse_from_rfc3339(m["generated_at"].as_str().unwrap()).is_ok());
 }
 
-const USERS_HEADER: &str = "user_id,user_name,display_name,email,user_status,created_at,assignments,assignments_used,last_console_use,last_cli_use,last_used,last_portal_sign_in,days_since_last_activity,activity_status";
+const USERS_HEADER: &str = "user_id,user_name,display_name,email,user_status,created_at,assignments,assignments_used,last_console_use,last_cli_use,last_used,last_portal_sign_in,days_since_last_activity,activity_status,assignments_new";
 
 #[test]
 fn the_user_summary_has_one_row_per_user_and_their_activity() {
@@ -186,6 +186,15 @@ fn the_user_summary_has_one_row_per_user_and_their_activity() {
             "carol 0/1   NEW",
             "dave 0/0   NEVER_SEEN",
         ]
+    );
+    let new: Vec<String> = read_rows(&path)
+        .iter()
+        .map(|r| r["assignments_new"].clone())
+        .collect();
+    assert_eq!(
+        new,
+        ["0", "0", "1", "0"],
+        "carol's one assignment began inside the window"
     );
     let counts = &s.manifest()["users"];
     assert_eq!(

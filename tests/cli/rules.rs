@@ -239,9 +239,10 @@ fn a_user_name_older_than_the_user_belongs_to_someone_else() {
         "2026-09-30T23:59:59Z",
     )]);
     let rows = s.rows(&[]);
+    // Not credited to carol; and, created inside the window, she is NEW rather than UNUSED.
     assert_eq!(
         row(&rows, "carol", "AdministratorAccess")["usage_status"],
-        "UNUSED"
+        "NEW"
     );
     assert_eq!(
         s.manifest()["attribution"]["keys_user_name_before_creation"],

@@ -211,11 +211,14 @@ impl Context {
     }
 }
 
-/// A cursor saved by an earlier run that the service refuses now (expired tokens).
+/// A cursor saved by an earlier run that the service refuses now (expired tokens): sso-admin
+/// and identitystore answer a validation error or InvalidNextToken, Organizations
+/// InvalidInputException (reason INVALID_PAGINATION_TOKEN). Only asked of a resumed listing,
+/// whose one changed input is the cursor; a listing restarted without it fails for real.
 fn is_stale_cursor(error: &AwsError) -> bool {
-    error
-        .code()
-        .is_some_and(|c| c.contains("Validation") || c.contains("InvalidNextToken"))
+    error.code().is_some_and(|c| {
+        c.contains("Validation") || c.contains("InvalidNextToken") || c == "InvalidInputException"
+    })
 }
 
 /// Reads the whole directory. Fails on anything that would make the snapshot incomplete,
@@ -302,4 +305,36 @@ pub async fn read_directory_with(
 /// An SDK timestamp as chrono's.
 fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+#[cfg(test)]
+mod stale_cursor_tests {
+    use super::*;
+
+    fn service_error(code: &str) -> AwsError {
+        AwsError::Service {
+            action: "organizations:ListAccounts",
+            resource: "the organization".into(),
+            code: code.into(),
+            message: "You provided a value that does not match the required pattern.".into(),
+        }
+    }
+
+    #[test]
+    fn every_service_s_refused_cursor_is_stale() {
+        for code in [
+            "ValidationException",
+            "InvalidNextTokenException",
+            "InvalidInputException",
+        ] {
+            assert!(is_stale_cursor(&service_error(code)), "{code}");
+        }
+        for code in [
+            "ThrottlingException",
+            "ServiceException",
+            "AccessDeniedException",
+        ] {
+            assert!(!is_stale_cursor(&service_error(code)), "{code}");
+        }
+    }
 }

@@ -112,10 +112,10 @@ pub async fn read_athena(
         evidence.source.queries.push(record);
         evidence.changes = changes_from_rows(rows)?;
     } else {
-        evidence.source.warnings.push(SourceWarning::new(
-            "source_misses_access_changes",
-            format!("{name} lacks one of the columns {} (as JSON text): the access-change history (granted_at, member_since, the changes file) is empty. Recreate the table with the DDL from `idc-credential-report athena-ddl`", table::CHANGE_COLUMNS.join(", ")),
-        ));
+        evidence.source.warnings.push(SourceWarning::misses_changes(&format!(
+            "{name} lacks one of the columns {} (as JSON text); recreate the table with the DDL from `idc-credential-report athena-ddl`",
+            table::CHANGE_COLUMNS.join(", ")
+        )));
     }
     Ok(evidence)
 }

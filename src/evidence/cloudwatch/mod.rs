@@ -103,10 +103,19 @@ pub async fn read_cloudwatch(
         .query_all(whole, sql::evidence_query, &mut info.queries)
         .await?;
     let mut evidence = evidence_from_rows(rows, info)?;
-    let rows = logs
+    // A failed change query leaves the report without changes, loudly, not without a report.
+    match logs
         .query_all(whole, sql::change_query, &mut evidence.source.queries)
-        .await?;
-    evidence.changes = changes_from_rows(rows)?;
+        .await
+    {
+        Ok(rows) => evidence.changes = changes_from_rows(rows)?,
+        Err(CloudWatchError::QueryEnded { query_id, status }) => {
+            evidence.source.warnings.push(SourceWarning::misses_changes(&format!(
+                "the access-change query {query_id} ended {status}; run the report again, and if it fails again check the query in the Logs Insights console"
+            )));
+        }
+        Err(error) => return Err(error),
+    }
     Ok(evidence)
 }
 

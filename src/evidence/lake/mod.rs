@@ -82,7 +82,7 @@ pub async fn read_lake(
         .source
         .warnings
         .iter()
-        .any(|w| w.code == preflight::MISSES_CHANGES);
+        .any(|w| w.code == crate::evidence::MISSES_CHANGES);
     // A store that keeps no write events holds no changes: do not pay to scan it for them.
     if holds_changes {
         let (record, rows) = lake.query(change_query(&options.store, window)).await?;

@@ -7,9 +7,6 @@ use crate::evidence::SourceWarning;
 use aws_sdk_cloudtrail::operation::get_event_data_store::GetEventDataStoreOutput;
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventDataStoreStatus};
 
-/// The warning code for a store that keeps no management write events, so no access changes.
-pub(super) const MISSES_CHANGES: &str = "source_misses_access_changes";
-
 pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<SourceWarning> {
     let mut warnings = Vec::new();
     if store
@@ -40,9 +37,8 @@ pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<
         ));
     }
     if !records_management_events(selectors, ReadOnly::False) {
-        warnings.push(SourceWarning::new(
-            MISSES_CHANGES,
-            "the event data store does not record write management events, so it holds no CreateAccountAssignment, DeleteAccountAssignment, CreateGroupMembership or DeleteGroupMembership: the access-change history (granted_at, member_since, the changes file) is empty. Add write events to its selectors".into(),
+        warnings.push(SourceWarning::misses_changes(
+            "the event data store does not record write management events, so it holds no CreateAccountAssignment, DeleteAccountAssignment, CreateGroupMembership or DeleteGroupMembership; add write events to its selectors",
         ));
     }
     if let Some(days) = store.retention_period {

@@ -60,6 +60,12 @@ pub(super) fn figures(page: &mut String, manifest: &Manifest) {
         ("used", "used in the window", report.used, ""),
         ("unused", "unused in the window", report.unused, "bad"),
         (
+            "new_access",
+            "new in the window, not used yet",
+            report.new,
+            "",
+        ),
+        (
             "unknown",
             "use unknown (account access manager entitlements)",
             report.unknown,

@@ -12,7 +12,7 @@ const DATA_ID: &str = "report-data";
 
 /// The columns shown, by their CSV names; the others (ARN, description, ids, email) stay in
 /// the data and in the CSV.
-const SHOWN: [&str; 19] = [
+const SHOWN: [&str; 20] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -32,6 +32,7 @@ const SHOWN: [&str; 19] = [
     "member_since",
     "member_added_by",
     "role_arn",
+    "judged_since",
 ];
 
 pub(super) fn assignments(page: &mut String, rows: &[Row]) {
@@ -45,7 +46,8 @@ pub(super) fn assignments(page: &mut String, rows: &[Row]) {
          placeholder=\"account, permission set, user, group\"></label> \
          <label>Usage <select id=\"usage-filter\"><option value=\"\">all</option>\
          <option value=\"USED\">USED</option><option value=\"UNUSED\">UNUSED</option>\
-         <option value=\"UNKNOWN\">UNKNOWN</option></select></label> \
+         <option value=\"NEW\">NEW</option><option value=\"UNKNOWN\">UNKNOWN</option>\
+         </select></label> \
          <output id=\"row-count\" aria-live=\"polite\">{} rows</output></div>\n\
          <noscript><p class=\"note\">This table is filled by the page's script, which is \
          off: the same {} rows are in the report CSV.</p></noscript>",
