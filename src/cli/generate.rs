@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use idc_credential_report::evidence::{parse_as_of, Window};
 use idc_credential_report::output::s3::S3Target;
-use idc_credential_report::output::{render_report, write_csv, write_report_files};
+use idc_credential_report::output::state::StateLocation;
+use idc_credential_report::output::target::{check_local_output, Inputs};
+use idc_credential_report::output::{artifact_names, render_report, write_csv, write_report_files};
 use idc_credential_report::pipeline::{
-    self, AwsSession, DirectorySource, Generated, ReportRequest,
+    self, AwsSession, DirectorySource, EvidenceSource, Generated, ReportRequest,
 };
 use idc_credential_report::service::publish_generated;
 use std::path::PathBuf;
@@ -88,6 +90,9 @@ impl GenerateArgs {
         let started = Instant::now();
         let request = self.request()?;
         let s3_target = self.s3_target()?;
+        if s3_target.is_none() && self.output.as_os_str() != "-" {
+            self.check_local_output(&request)?;
+        }
         let session = AwsSession::default();
         let ticker = match &request.directory {
             DirectorySource::Aws(options) | DirectorySource::AwsResumable(options, _) => {
@@ -138,6 +143,31 @@ impl GenerateArgs {
             return Ok(None);
         }
         Ok(Some(S3Target::parse(&output, self.kms_key_arn.clone())?))
+    }
+
+    /// Refuses, before any work, an --output that would replace an input, a device or a
+    /// folder, or that the next run would read as evidence.
+    fn check_local_output(&self, request: &ReportRequest) -> anyhow::Result<()> {
+        let mut inputs = Inputs::default();
+        match &request.directory {
+            DirectorySource::SnapshotFile(path) => inputs.files.push(path.clone()),
+            DirectorySource::AwsResumable(_, resume) => {
+                if let StateLocation::File(path) = &resume.location {
+                    inputs.files.push(path.clone());
+                }
+            }
+            DirectorySource::Aws(_) | DirectorySource::Read { .. } => {}
+        }
+        if let EvidenceSource::CloudTrailLogs { root, .. } = &request.evidence {
+            inputs.evidence_folder = Some(root.clone());
+        }
+        let name = self
+            .output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        check_local_output(&self.output, &artifact_names(&name), &inputs)?;
+        Ok(())
     }
 
     fn write(&self, generated: Generated) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Putting the report and manifest in place: both are written to temporary files beside the
-//! destination and renamed only when complete, so a failed run never leaves a partial file and
-//! never destroys the previous report.
+//! destination (mode 0600) and renamed only when complete, so a failed run never leaves a
+//! partial file and never destroys the previous report; temporary files of killed runs are
+//! swept before writing.
 
 use super::html::render_html;
 use super::report_csv::{write_changes_csv, write_csv, write_users_csv};
@@ -37,6 +38,7 @@ pub fn write_report_files(report: &Path, artifacts: &[Artifact]) -> Result<(), O
             (temp_path(&path), path)
         })
         .collect();
+    paths.iter().for_each(|(_, path)| sweep_stale_temps(path));
     let result = (|| {
         for ((tmp, _), artifact) in paths.iter().zip(artifacts) {
             write_file(tmp, |w| w.write_all(&artifact.body))?;
@@ -65,6 +67,7 @@ pub fn write_json_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<()
 /// Writes `body` to `path` through a temporary file, so that `path` holds either its old
 /// content or the complete new one.
 pub fn write_bytes_file(path: &Path, body: &[u8]) -> Result<(), OutputError> {
+    sweep_stale_temps(path);
     let tmp = temp_path(path);
     let result = write_file(&tmp, |w| w.write_all(body)).and_then(|_| rename(&tmp, path));
     if result.is_err() {
@@ -78,12 +81,60 @@ fn write_json<T: serde::Serialize>(w: &mut impl Write, value: &T) -> io::Result<
     w.write_all(b"\n")
 }
 
+/// Longest file name most file systems take (ext4, APFS, NTFS: 255 bytes).
+const NAME_MAX: usize = 255;
+
+/// `.NAME.PID.tmp` beside `path`; a name too long for that is cut and given a hash, so that
+/// any name that fits the file system can be written.
 fn temp_path(path: &Path) -> PathBuf {
+    path.with_file_name(format!(".{}.{}.tmp", temp_stem(path), std::process::id()))
+}
+
+fn temp_stem(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    // `.` + `.` + up to 10 PID digits + `.tmp`
+    let room = NAME_MAX - 16;
+    if name.len() <= room {
+        return name;
+    }
+    let mut cut = room - 17;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}~{}", &name[..cut], &sha256_hex(name.as_bytes())[..16])
+}
+
+/// Removes the temporary files of `path` that runs which no longer exist left behind (a
+/// killed run leaves its `.NAME.PID.tmp`, which may hold names and e-mail addresses).
+/// Without `/proc` no process can be checked, and nothing is removed.
+fn sweep_stale_temps(path: &Path) {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{}.", temp_stem(path));
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let stale = pid.is_some_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn rename(from: &Path, to: &Path) -> Result<(), OutputError> {
@@ -93,7 +144,8 @@ fn rename(from: &Path, to: &Path) -> Result<(), OutputError> {
     })
 }
 
-/// Writes a file and syncs it to disk.
+/// Writes a new file, readable by its owner only (it holds names and e-mail addresses), and
+/// syncs it to disk.
 fn write_file(
     path: &Path,
     body: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
@@ -102,7 +154,11 @@ fn write_file(
         path: path.to_owned(),
         source,
     };
-    let file = File::create(path).map_err(io_error)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(io_error)?;
     let mut writer = BufWriter::new(file);
     body(&mut writer).map_err(io_error)?;
     writer.flush().map_err(io_error)?;
@@ -125,16 +181,36 @@ fn stem_of(report_name: &str) -> &str {
     report_name.strip_suffix(".csv").unwrap_or(report_name)
 }
 
+/// The suffixes of a report set's files, in the order they are written (the manifest last).
+const SUFFIXES: [&str; 5] = [
+    ".csv",
+    ".users.csv",
+    ".html",
+    ".changes.csv",
+    ".manifest.json",
+];
+
+/// The file name of a report set's file: the report's own for `.csv`, else its stem and suffix.
+fn artifact_name(report_name: &str, suffix: &str) -> String {
+    match suffix {
+        ".csv" => report_name.to_owned(),
+        _ => format!("{}{suffix}", stem_of(report_name)),
+    }
+}
+
+/// The names of every file a report named `report_name` writes beside it.
+pub fn artifact_names(report_name: &str) -> Vec<String> {
+    SUFFIXES
+        .iter()
+        .map(|s| artifact_name(report_name, s))
+        .collect()
+}
+
 /// Renders the report, the user summary, the HTML view, the changes file and, last, the
 /// manifest that records the other files' names and SHA-256. `report_name` is the report's file name.
 pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str) -> Vec<Artifact> {
-    let stem = stem_of(report_name);
     let artifact = |suffix: &'static str, content_type, body: Vec<u8>| Artifact {
-        name: if suffix == ".csv" {
-            report_name.to_owned()
-        } else {
-            format!("{stem}{suffix}")
-        },
+        name: artifact_name(report_name, suffix),
         suffix,
         content_type,
         body,
@@ -177,6 +253,40 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_name_gets_a_temporary_name_that_fits() {
+        let long = "r".repeat(245) + ".csv";
+        let tmp = temp_path(&Path::new("out").join(&long));
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.len() <= NAME_MAX, "{} bytes", name.len());
+        let short = temp_path(Path::new("out/report.csv"));
+        let expected = format!(".report.csv.{}.tmp", std::process::id());
+        assert_eq!(short.file_name().unwrap().to_string_lossy(), expected);
+    }
+
+    #[test]
+    fn stale_temporary_files_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("report.csv");
+        let dead = dir.path().join(".report.csv.99999999.tmp");
+        let live = dir.path().join(".report.csv.1.tmp");
+        let other = dir.path().join(".other.csv.99999999.tmp");
+        for path in [&dead, &live, &other] {
+            std::fs::write(path, "x").unwrap();
+        }
+        write_bytes_file(&report, b"new").unwrap();
+        assert!(!dead.exists(), "a dead run's file is swept");
+        assert!(live.exists(), "a live process's (PID 1) is kept");
+        assert!(other.exists(), "another target's file is left alone");
+        assert_eq!(std::fs::read(&report).unwrap(), b"new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&report).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 
     #[test]
     fn manifest_sits_beside_the_report() {

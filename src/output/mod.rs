@@ -8,10 +8,11 @@ mod manifest;
 mod report_csv;
 pub mod s3;
 pub mod state;
+pub mod target;
 
 pub use files::{
-    manifest_path_for, render_report, sha256_hex, write_bytes_file, write_json_file,
-    write_report_files, Artifact, OutputError,
+    artifact_names, manifest_path_for, render_report, sha256_hex, write_bytes_file,
+    write_json_file, write_report_files, Artifact, OutputError,
 };
 pub use html::render_html;
 pub use manifest::{

@@ -334,3 +334,61 @@ fn a_kms_key_for_a_local_checkpoint_is_refused() {
     );
     assert!(!s.path("snapshot.json").exists());
 }
+
+#[test]
+fn an_output_that_would_replace_an_input_or_a_device_is_refused_before_any_work() {
+    let s = scratch_with_previous_report();
+    let snapshot_before = std::fs::read(s.snapshot()).unwrap();
+    let snapshot = s.snapshot().display().to_string();
+    assert_fails_keeping_previous(&s, &["--output", &snapshot], &["an input of this run"]);
+    assert_eq!(std::fs::read(s.snapshot()).unwrap(), snapshot_before);
+
+    let log = s.deliver(&[]);
+    let log_before = std::fs::read(&log).unwrap();
+    let log_text = log.display().to_string();
+    assert_fails_keeping_previous(
+        &s,
+        &["--output", &log_text],
+        &["inside the evidence folder"],
+    );
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        log_before,
+        "evidence untouched"
+    );
+    let inside = s.logs().join("report.json").display().to_string();
+    assert_fails_keeping_previous(&s, &["--output", &inside], &["inside the evidence folder"]);
+    assert!(!s.logs().join("report.json").exists());
+
+    let fifo = s.path("fifo.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo (coreutils) is needed for this test");
+    let fifo_text = fifo.display().to_string();
+    assert_fails_keeping_previous(&s, &["--output", &fifo_text], &["not a regular file"]);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    let folder = format!("{}/", s.path("out").display());
+    assert_fails_keeping_previous(&s, &["--output", &folder], &["names a folder"]);
+    let missing = s.path("missing/report.csv").display().to_string();
+    let missing_folder = s.path("missing").display().to_string();
+    assert_fails_keeping_previous(
+        &s,
+        &["--output", &missing],
+        &["the folder", &missing_folder, "does not exist"],
+    );
+}
+
+#[test]
+fn a_long_file_name_that_fits_the_file_system_is_written() {
+    let s = scratch_with_previous_report();
+    let name = format!("{}.csv", "r".repeat(241));
+    assert_eq!(name.len(), 245);
+    let output = s.path(&format!("out/{name}")).display().to_string();
+    assert_success(&s.generate(&["--output", &output]));
+    let written = read_rows(std::path::Path::new(&output));
+    assert_eq!(written.len(), 1);
+}
