@@ -3,6 +3,9 @@
 use crate::directory_args::{DirectoryArgs, ResumeArgs};
 use crate::progress::{CallTicker, TerminalProgress};
 use clap::Args;
+use idc_credential_report::directory::checkpoint::ResumeOptions;
+use idc_credential_report::output::state::StateLocation;
+use idc_credential_report::output::target::{check_local_output, Inputs};
 use idc_credential_report::output::write_json_file;
 use idc_credential_report::pipeline::{read_live_directory, remove_checkpoint, AwsSession};
 use std::path::PathBuf;
@@ -26,6 +29,21 @@ pub struct SnapshotArgs {
 }
 
 impl SnapshotArgs {
+    /// Refuses, before the read, an --output that is the checkpoint, a device or a folder.
+    fn check_output(&self, resume: Option<&ResumeOptions>) -> anyhow::Result<()> {
+        let mut inputs = Inputs::default();
+        if let Some(StateLocation::File(path)) = resume.map(|r| &r.location) {
+            inputs.files.push(path.clone());
+        }
+        let name = self
+            .output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        check_local_output(&self.output, &[name], &inputs)?;
+        Ok(())
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
         let options = self.directory.options()?;
@@ -39,6 +57,7 @@ impl SnapshotArgs {
             "--kms-key-arn applies only to an s3:// --checkpoint (the snapshot itself is a local file)"
         );
         let resume = self.resume.options(self.kms_key_arn.clone())?;
+        self.check_output(resume.as_ref())?;
         let session = AwsSession::default();
         eprintln!("reading the directory from AWS ...");
         let ticker = CallTicker::start(options.stats.clone());

@@ -86,9 +86,16 @@ pub fn check_local_output(
     Ok(())
 }
 
-/// The path with links resolved, when it exists.
+/// The path with links resolved: its own when it exists, else its folder's (a checkpoint a
+/// run has yet to write is an input all the same).
 fn real(path: &Path) -> Option<PathBuf> {
-    std::fs::canonicalize(path).ok()
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(folder).ok()?.join(path.file_name()?))
+    })
 }
 
 #[cfg(test)]

@@ -336,6 +336,26 @@ fn a_kms_key_for_a_local_checkpoint_is_refused() {
 }
 
 #[test]
+fn a_snapshot_written_over_its_own_checkpoint_is_refused() {
+    let s = Scratch::new();
+    let checkpoint = s.path("read.checkpoint.json").display().to_string();
+    let out = run(&args(&[
+        "snapshot",
+        "--checkpoint",
+        &checkpoint,
+        "--output",
+        &checkpoint,
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("an input of this run"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.path("read.checkpoint.json").exists());
+}
+
+#[test]
 fn an_output_that_would_replace_an_input_or_a_device_is_refused_before_any_work() {
     let s = scratch_with_previous_report();
     let snapshot_before = std::fs::read(s.snapshot()).unwrap();
