@@ -204,7 +204,7 @@ async fn load_directory(
                 &snapshot,
                 "snapshot-file",
                 &path.display().to_string(),
-                None,
+                snapshot.read.clone(),
             );
             Ok((snapshot, info))
         }
@@ -387,9 +387,15 @@ fn user_counts(users: &[UserSummary], inactive_days: u32) -> UserCounts {
 }
 
 fn directory_warnings(directory: &DirectoryInfo) -> Vec<Warning> {
-    let Some(read) = &directory.read else {
-        return Vec::new();
-    };
+    directory
+        .read
+        .as_ref()
+        .map(read_warnings)
+        .unwrap_or_default()
+}
+
+/// What a live read of the directory could not see, as the manifest's warnings.
+pub fn read_warnings(read: &DirectoryReadInfo) -> Vec<Warning> {
     let mut warnings: Vec<Warning> = read
         .warnings
         .iter()

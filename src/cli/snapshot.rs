@@ -4,10 +4,13 @@ use crate::directory_args::{DirectoryArgs, ResumeArgs};
 use crate::progress::{CallTicker, TerminalProgress};
 use clap::Args;
 use idc_credential_report::directory::checkpoint::ResumeOptions;
+use idc_credential_report::directory::Snapshot;
 use idc_credential_report::output::state::StateLocation;
 use idc_credential_report::output::target::{check_local_output, Inputs};
 use idc_credential_report::output::write_json_file;
-use idc_credential_report::pipeline::{read_live_directory, remove_checkpoint, AwsSession};
+use idc_credential_report::pipeline::{
+    read_live_directory, read_warnings, remove_checkpoint, AwsSession,
+};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -65,9 +68,14 @@ impl SnapshotArgs {
         let (snapshot, read) =
             read_live_directory(&session, &options, resume.as_ref(), &progress).await?;
         drop(ticker);
-        for warning in &read.warnings {
-            eprintln!("warning: {warning}");
+        for warning in read_warnings(&read) {
+            eprintln!("warning: {} ({})", warning.message, warning.code);
         }
+        // The read goes with the snapshot: a report from the file warns as a live one would.
+        let snapshot = Snapshot {
+            read: Some(read.clone()),
+            ..snapshot
+        };
         write_json_file(&self.output, &snapshot)?;
         if let Some(resume) = &resume {
             remove_checkpoint(&session, resume).await?;

@@ -39,6 +39,10 @@ pub struct Snapshot {
     /// `ListAccountAssignments` never shows them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entitlements: Vec<Entitlement>,
+    /// How the `snapshot` command read it (strategy, calls, and what it could not see), so
+    /// that a report from the file raises the same warnings as one from the live read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<aws::DirectoryReadInfo>,
 }
 
 /// One account access manager entitlement (`account-access ListEntitlements`).

@@ -356,3 +356,62 @@ fn snapshot_round_trip_gives_the_same_report() {
         report(&example_snapshot(), "original.csv")
     );
 }
+
+#[test]
+fn a_snapshot_carries_its_reads_warnings_into_the_report() {
+    let s = Scratch::new();
+    let (out, path) = snapshot_with(&s, "per-principal", None, &[]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("(deleted_principals_not_listed)"),
+        "the snapshot command says what it cannot see: {}",
+        stderr(&out)
+    );
+    let written = read_json(&path);
+    assert_eq!(written["read"]["assignment_strategy_used"], "per-principal");
+    let emulator = moto(&example_snapshot(), None, s.dir.path());
+    let common = [
+        "--cloudtrail-logs",
+        &example_logs().display().to_string(),
+        "--as-of",
+        "2026-11-22T00:00:00Z",
+    ];
+    let mut live = args(&[
+        "generate",
+        "--assignment-strategy",
+        "per-principal",
+        "--output",
+    ]);
+    live.push(s.path("live.csv").display().to_string());
+    live.extend(args(&common));
+    assert_success(&run_against(&emulator.endpoint(), &live));
+    let mut offline = args(&[
+        "generate",
+        "--directory-snapshot",
+        &path.display().to_string(),
+    ]);
+    offline.extend(args(&[
+        "--output",
+        &s.path("offline.csv").display().to_string(),
+    ]));
+    offline.extend(args(&common));
+    assert_success(&run(&offline));
+    let codes = |name: &str| -> Vec<String> {
+        read_json(&s.path(name))["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let live_codes = codes("live.manifest.json");
+    assert!(
+        live_codes.contains(&"deleted_principals_not_listed".to_owned()),
+        "{live_codes:?}"
+    );
+    assert_eq!(
+        codes("offline.manifest.json"),
+        live_codes,
+        "the same warnings, in order"
+    );
+}

@@ -67,7 +67,7 @@ pub struct DirectoryOptions {
 }
 
 /// How the directory was read, for the manifest.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct DirectoryReadInfo {
     pub assignment_strategy_requested: String,
     pub assignment_strategy_used: String,
@@ -298,6 +298,7 @@ pub async fn read_directory_with(
         groups,
         assignments: listed.assignments,
         entitlements,
+        read: None,
     };
     Ok((snapshot, info))
 }

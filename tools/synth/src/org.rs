@@ -281,6 +281,7 @@ pub fn build(params: &OrgParams, rng: &mut SmallRng) -> Org {
         groups,
         assignments: Vec::new(),
         entitlements: Vec::new(),
+        read: None,
     };
     snapshot.assignments = match params.shape {
         AssignmentShape::Uniform => {
