@@ -6,7 +6,7 @@
 //! could not be read must never turn into "unused").
 
 use super::changes::{Actor, Change, ChangeKind};
-use super::{UsageKey, UseKind, UserRef};
+use super::{is_portal_login, UsageKey, UseKind, UserRef};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -77,6 +77,14 @@ struct RawEvent<'a> {
     request_parameters: Object<RawChangeFields<'a>>,
     #[serde(borrow, default)]
     response_elements: Object<RawChangeFields<'a>>,
+    #[serde(borrow, default)]
+    additional_event_data: Object<RawAdditionalEventData<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawAdditionalEventData<'a> {
+    #[serde(borrow, default, rename = "LoginTo")]
+    login_to: Text<'a>,
 }
 
 /// The request parameters (and response elements) of the four change events.
@@ -192,7 +200,7 @@ impl RawEvent<'_> {
             }
         };
         let user = self.user_ref();
-        if user.is_empty() {
+        if user.is_empty() || (kind == UseKind::PortalSignIn && !self.is_portal_sign_in(&user)) {
             return Ok(None);
         }
         Ok(Some(Observation::Use {
@@ -263,6 +271,16 @@ impl RawEvent<'_> {
             }
         }
         Ok(Some(Observation::Change(Box::new(change))))
+    }
+
+    /// A `UserAuthentication` with its user in `onBehalfOf` (judged by its identity store
+    /// later), or with `LoginTo` the access portal: not another service's sign-in.
+    fn is_portal_sign_in(&self, user: &UserRef) -> bool {
+        let login_to = self
+            .additional_event_data
+            .get()
+            .and_then(|d| d.login_to.as_str());
+        user.on_behalf_of_user_id.is_some() || login_to.is_some_and(is_portal_login)
     }
 
     fn user_ref(&self) -> UserRef {
@@ -583,6 +601,32 @@ mod tests {
             observe_value(&event).unwrap(),
             Some(Observation::Use { .. })
         ));
+    }
+
+    #[test]
+    fn a_name_only_sign_in_counts_only_when_it_is_to_the_access_portal() {
+        let mut event = published("idc-old-UserAuthentication.json");
+        assert!(observe_value(&event).unwrap().is_some());
+        event["additionalEventData"]["LoginTo"] =
+            json!("https://clients.amazonaws.com/workspaces/");
+        assert_eq!(
+            observe_value(&event).unwrap(),
+            None,
+            "WorkSpaces Personal's sign-in"
+        );
+        event.as_object_mut().unwrap().remove("additionalEventData");
+        assert_eq!(
+            observe_value(&event).unwrap(),
+            None,
+            "no LoginTo: cannot be told apart"
+        );
+        let mut event = published("idc-transitional-UserAuthentication.json");
+        event["additionalEventData"]["LoginTo"] =
+            json!("https://clients.amazonaws.com/workspaces/");
+        assert!(
+            observe_value(&event).unwrap().is_some(),
+            "onBehalfOf: judged by its identity store"
+        );
     }
 
     #[test]

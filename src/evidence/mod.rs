@@ -31,8 +31,61 @@ pub enum UseKind {
     Console,
     /// `sso.amazonaws.com` `GetRoleCredentials`: CLI/SDK credentials.
     Cli,
-    /// `signin.amazonaws.com` `UserAuthentication` with `Success`: sign-in to the access portal.
+    /// `signin.amazonaws.com` `UserAuthentication` with `Success` and the user in `onBehalfOf`
+    /// or `LoginTo` the access portal ([`PORTAL_LOGIN_TO`]): sign-in to the access portal.
     PortalSignIn,
+}
+
+/// `additionalEventData.LoginTo` of an Identity Center access-portal sign-in, as SQL `LIKE`
+/// patterns (`%` any text): the portal `https://<id>.awsapps.com/start` (`.cn` in China) and
+/// its dual-stack form `https://ssoins-<id>.portal.<region>.app.aws`. `signin.amazonaws.com`
+/// writes `UserAuthentication` for other services' sign-ins too (WorkSpaces Personal, in the
+/// same shape): one that names its user only by name counts as a portal sign-in only when
+/// `LoginTo` is the portal. One with `onBehalfOf` is judged by its identity store instead.
+pub const PORTAL_LOGIN_TO: [&str; 3] = [
+    "https://%.awsapps.com/start%",
+    "https://%.awsapps.cn/start%",
+    "https://%.portal.%.app.aws%",
+];
+
+/// Whether `login_to` matches one of [`PORTAL_LOGIN_TO`], with SQL `LIKE`'s meaning (case
+/// sensitive, `%` any text), so that every source applies the same rule.
+pub fn is_portal_login(login_to: &str) -> bool {
+    PORTAL_LOGIN_TO
+        .iter()
+        .any(|pattern| like(pattern, login_to))
+}
+
+/// The SQL condition of a portal sign-in, over the expressions a source reads
+/// `onBehalfOf.userId` and `LoginTo` with: the same rule as [`is_portal_login`].
+pub(crate) fn portal_sign_in_sql(on_behalf_of_user_id: &str, login_to: &str) -> String {
+    let patterns: Vec<String> = PORTAL_LOGIN_TO
+        .iter()
+        .map(|p| format!("{login_to} LIKE '{p}'"))
+        .collect();
+    format!(
+        "(({on_behalf_of_user_id} IS NOT NULL AND {on_behalf_of_user_id} <> '') OR {})",
+        patterns.join(" OR ")
+    )
+}
+
+fn like(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('%');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// The user as a CloudTrail event names them, in every format Identity Center has used.
@@ -163,5 +216,38 @@ impl Evidence {
             .entry(key)
             .and_modify(|t| *t = (*t).max(time))
             .or_insert(time);
+    }
+}
+
+#[cfg(test)]
+mod portal_tests {
+    use super::*;
+
+    #[test]
+    fn the_access_portal_in_every_published_form_is_a_portal_login() {
+        for url in [
+            "https://masked.awsapps.com/start/",
+            "https://d-1234567890.awsapps.com/start/?state=QVlB&organization=d-9067230c03",
+            "https://example.awsapps.com/start/",
+            "https://d-1234567890.awsapps.com/start",
+            "https://d-1234567890.awsapps.cn/start/#/",
+            "https://ssoins-1111111111111111.portal.eu-west-1.app.aws/",
+        ] {
+            assert!(is_portal_login(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn other_services_and_look_alikes_are_not() {
+        for url in [
+            "https://clients.amazonaws.com/workspaces/",
+            "https://console.aws.amazon.com/",
+            "http://d-1234567890.awsapps.com/start/",
+            "https://d-1234567890.awsapps.com.evil.example/start/",
+            "https://evil.example/?next=awsapps.com/start",
+            "",
+        ] {
+            assert!(!is_portal_login(url), "{url}");
+        }
     }
 }

@@ -281,34 +281,35 @@ fn a_repeated_next_token_stops_instead_of_looping() {
     );
 }
 
-#[test]
-fn live_directory_report_equals_the_snapshot_file_report() {
-    let s = Scratch::new();
+/// The example's report from the live directory read with `strategy` (`live.csv`) and from
+/// the snapshot file `snapshot` (`offline.csv`).
+fn live_and_from_file(s: &Scratch, strategy: &str, snapshot: &Path) {
     let emulator = moto(&example_snapshot(), None, s.dir.path());
+    let logs = example_logs().display().to_string();
     let common = [
         "--cloudtrail-logs",
-        &example_logs().display().to_string(),
+        &logs,
         "--as-of",
         "2026-11-22T00:00:00Z",
     ];
-    let mut live = args(&[
-        "generate",
-        "--assignment-strategy",
-        "per-permission-set",
-        "--output",
-    ]);
-    live.push(s.path("live.csv").display().to_string());
-    live.extend(args(&common));
+    let generate = |directory: &[&str], name: &str| {
+        let mut words = args(&["generate"]);
+        words.extend(args(directory));
+        words.extend(args(&common));
+        words.extend(["--output".to_owned(), s.path(name).display().to_string()]);
+        words
+    };
+    let live = generate(&["--assignment-strategy", strategy], "live.csv");
     assert_success(&run_against(&emulator.endpoint(), &live));
-    let mut offline = args(&[
-        "generate",
-        "--directory-snapshot",
-        &example_snapshot().display().to_string(),
-        "--output",
-    ]);
-    offline.push(s.path("offline.csv").display().to_string());
-    offline.extend(args(&common));
+    let snapshot = snapshot.display().to_string();
+    let offline = generate(&["--directory-snapshot", &snapshot], "offline.csv");
     assert_success(&run(&offline));
+}
+
+#[test]
+fn live_directory_report_equals_the_snapshot_file_report() {
+    let s = Scratch::new();
+    live_and_from_file(&s, "per-permission-set", &example_snapshot());
     assert_eq!(
         std::fs::read(s.path("live.csv")).unwrap(),
         std::fs::read(s.path("offline.csv")).unwrap()
@@ -369,33 +370,7 @@ fn a_snapshot_carries_its_reads_warnings_into_the_report() {
     );
     let written = read_json(&path);
     assert_eq!(written["read"]["assignment_strategy_used"], "per-principal");
-    let emulator = moto(&example_snapshot(), None, s.dir.path());
-    let common = [
-        "--cloudtrail-logs",
-        &example_logs().display().to_string(),
-        "--as-of",
-        "2026-11-22T00:00:00Z",
-    ];
-    let mut live = args(&[
-        "generate",
-        "--assignment-strategy",
-        "per-principal",
-        "--output",
-    ]);
-    live.push(s.path("live.csv").display().to_string());
-    live.extend(args(&common));
-    assert_success(&run_against(&emulator.endpoint(), &live));
-    let mut offline = args(&[
-        "generate",
-        "--directory-snapshot",
-        &path.display().to_string(),
-    ]);
-    offline.extend(args(&[
-        "--output",
-        &s.path("offline.csv").display().to_string(),
-    ]));
-    offline.extend(args(&common));
-    assert_success(&run(&offline));
+    live_and_from_file(&s, "per-principal", &path);
     let codes = |name: &str| -> Vec<String> {
         read_json(&s.path(name))["warnings"]
             .as_array()

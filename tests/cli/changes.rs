@@ -134,6 +134,10 @@ fn change_events_give_grants_memberships_and_the_changes_file() {
     assert_eq!(judged(dave_group), ("NEW", "2023-04-25T19:25:55Z"));
     assert_eq!(judged(bob), ("NEW", "2023-04-26T08:05:00Z"));
     assert_eq!(judged(dave_admin), ("UNUSED", "2023-04-01T00:00:00Z"));
+    // Sign-ins: bob's through WorkSpaces (LoginTo not the access portal) is not a portal
+    // sign-in, dave's to the portal is; every source below gives the same report.
+    assert_eq!(bob["last_portal_sign_in"], "");
+    assert_eq!(dave_admin["last_portal_sign_in"], "2023-04-20T09:00:00Z");
 
     let changes = rows_of(&changes);
     let names: Vec<&str> = changes.iter().map(|c| c["event_name"].as_str()).collect();

@@ -445,3 +445,56 @@ fn no_cli_events_is_warned_about() {
     let codes = s.manifest()["warnings"].to_string();
     assert!(!codes.contains("no_cli_events"), "{codes}");
 }
+
+#[test]
+fn only_access_portal_sign_ins_count() {
+    let s = Scratch::new();
+    s.write_snapshot(&organization(vec![
+        assign("111111111111", PS_ADMIN, "USER", "u-alice"),
+        assign("111111111111", PS_ADMIN, "USER", "u-bob"),
+        assign("111111111111", PS_READ, "USER", "u-carol"),
+    ]));
+    let workspaces = "https://clients.amazonaws.com/workspaces/";
+    s.deliver(&[
+        // WorkSpaces Personal signs in through the same event, naming its user by name.
+        sign_in_to(
+            old_identity("999999999999", "alice"),
+            "Success",
+            "2026-11-19T00:00:00Z",
+            workspaces,
+        ),
+        // A name-only event without LoginTo cannot be told apart either.
+        {
+            let mut e = user_authentication(
+                old_identity("999999999999", "bob"),
+                "Success",
+                "2026-11-19T00:00:00Z",
+            );
+            e.as_object_mut().unwrap().remove("additionalEventData");
+            e
+        },
+        // The portal in its dual-stack form; and onBehalfOf of this identity store counts
+        // whatever LoginTo says.
+        sign_in_to(
+            old_identity("999999999999", "bob"),
+            "Success",
+            "2026-11-18T00:00:00Z",
+            "https://ssoins-1111111111111111.portal.us-east-1.app.aws/",
+        ),
+        sign_in_to(
+            new_identity("u-carol"),
+            "Success",
+            "2026-11-17T00:00:00Z",
+            workspaces,
+        ),
+    ]);
+    let rows = s.rows(&[]);
+    let portal = |user: &str, set: &str| row(&rows, user, set)["last_portal_sign_in"].clone();
+    assert_eq!(
+        portal("alice", "AdministratorAccess"),
+        "",
+        "a WorkSpaces sign-in is not a portal one"
+    );
+    assert_eq!(portal("bob", "AdministratorAccess"), "2026-11-18T00:00:00Z");
+    assert_eq!(portal("carol", "ReadOnlyAccess"), "2026-11-17T00:00:00Z");
+}

@@ -323,12 +323,25 @@ pub fn get_role_credentials(identity: Value, account: &str, role: &str, time: &s
     )
 }
 
+/// An access-portal sign-in: `LoginTo` is the instance's portal, as in the published events.
 pub fn user_authentication(identity: Value, outcome: &str, time: &str) -> Value {
-    event(
+    sign_in_to(
+        identity,
+        outcome,
+        time,
+        "https://d-1111111111.awsapps.com/start/",
+    )
+}
+
+/// A `UserAuthentication` whose `additionalEventData.LoginTo` is `login_to`.
+pub fn sign_in_to(identity: Value, outcome: &str, time: &str, login_to: &str) -> Value {
+    let mut event = event(
         "signin.amazonaws.com",
         "UserAuthentication",
         time,
         identity,
         json!({"UserAuthentication": outcome}),
-    )
+    );
+    event["additionalEventData"] = json!({"LoginTo": login_to, "CredentialType": "PASSWORD"});
+    event
 }

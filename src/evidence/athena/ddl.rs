@@ -5,7 +5,7 @@
 use super::sql::{check_account, check_region, NameError, TableRef};
 
 /// Columns and their Hive types: what the evidence and change queries read, nothing more.
-pub const COLUMNS: [(&str, &str); 12] = [
+pub const COLUMNS: [(&str, &str); 13] = [
     ("eventversion", "string"),
     (
         "useridentity",
@@ -17,6 +17,7 @@ pub const COLUMNS: [(&str, &str); 12] = [
     ("errorcode", "string"),
     ("eventid", "string"),
     ("serviceeventdetails", "string"),
+    ("additionaleventdata", "string"),
     ("awsregion", "string"),
     ("sourceipaddress", "string"),
     ("requestparameters", "string"),
@@ -151,6 +152,7 @@ mod tests {
         let found = shape("security.idc_trail", &table).unwrap();
         assert_eq!(found.user_identity, Style::Struct);
         assert!(found.has_change_columns);
+        assert_eq!(found.additional_is_map, Some(false));
         assert!(
             found.partitions.account.is_some()
                 && found.partitions.region.is_some()

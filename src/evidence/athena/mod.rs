@@ -105,6 +105,12 @@ pub async fn read_athena(
         .await?;
     info.queries.push(record);
     let mut evidence = evidence_from_rows(rows, info)?;
+    if shape.additional_is_map.is_none() {
+        evidence.source.warnings.push(SourceWarning::new(
+            "portal_sign_ins_unchecked",
+            format!("{name} lacks the column additionaleventdata, whose LoginTo tells an access-portal sign-in from another service's (WorkSpaces signs in through the same UserAuthentication event): every successful UserAuthentication counts as a portal sign-in, so a user may look active who is not. Recreate the table with the DDL from `idc-credential-report athena-ddl`"),
+        ));
+    }
     if shape.has_change_columns {
         let (record, rows) = athena
             .query(change_query(&options.table, &shape, window, &scope))

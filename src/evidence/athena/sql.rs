@@ -7,7 +7,7 @@ use super::table::{Style, TableShape};
 use crate::evidence::query_rows::{
     change_events_filter, change_select, lowercase_column, ChangeFields,
 };
-use crate::evidence::Window;
+use crate::evidence::{portal_sign_in_sql, Window};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
@@ -120,6 +120,15 @@ pub fn evidence_query(
         false => format!("json_extract_scalar(serviceeventdetails, '$.{key}')"),
     };
     let filters = window_filters(shape, window, scope);
+    let login_to = match shape.additional_is_map {
+        Some(true) => "element_at(additionaleventdata, 'LoginTo')",
+        Some(false) => "json_extract_scalar(additionaleventdata, '$.LoginTo')",
+        None => "",
+    };
+    let portal = match login_to {
+        "" => "TRUE".to_owned(),
+        _ => portal_sign_in_sql(&identity("onBehalfOf.userId"), login_to),
+    };
     format!(
         "SELECT {obo_user} AS on_behalf_of_user_id,
        {obo_store} AS identity_store_arn,
@@ -135,8 +144,10 @@ WHERE {filters}
   AND (errorcode IS NULL OR errorcode = '')
   AND ((eventsource = 'sso.amazonaws.com' AND eventname IN ('Federate', 'GetRoleCredentials'))
     OR (eventsource = 'signin.amazonaws.com' AND eventname = 'UserAuthentication'
-        AND {outcome} = 'Success'))
+        AND {outcome} = 'Success'
+        AND {portal}))
 GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        portal = portal,
         obo_user = identity("onBehalfOf.userId"),
         obo_store = identity("onBehalfOf.identityStoreArn"),
         principal = identity("principalId"),
@@ -210,6 +221,7 @@ mod tests {
         let mut shape = TableShape {
             user_identity: Style::Struct,
             details_is_map: false,
+            additional_is_map: Some(false),
             partitions: Partitions::default(),
             has_change_columns: true,
         };
@@ -234,6 +246,7 @@ mod tests {
         let shape = TableShape {
             user_identity: Style::Struct,
             details_is_map: false,
+            additional_is_map: Some(false),
             partitions: Partitions {
                 account: Some("account".into()),
                 region: Some("region".into()),

@@ -17,6 +17,9 @@ pub struct TableShape {
     pub user_identity: Style,
     /// `serviceeventdetails` as a map (else JSON text).
     pub details_is_map: bool,
+    /// `additionaleventdata` (its `LoginTo` tells a portal sign-in) as a map (`Some(true)`) or
+    /// JSON text (`Some(false)`); `None` when the table lacks it.
+    pub additional_is_map: Option<bool>,
     pub partitions: Partitions,
     /// Whether the table has the columns the access changes need ([`CHANGE_COLUMNS`]), all
     /// JSON text.
@@ -87,17 +90,23 @@ pub fn shape(name: &str, table: &Table) -> Result<TableShape, TableError> {
             identity,
         ));
     };
-    let details = type_of("serviceeventdetails")?;
-    let details_is_map = match details.as_str() {
-        "string" => false,
-        d if d.starts_with("map<string,string>") => true,
-        _ => {
-            return Err(TableError::UnsupportedType(
+    // JSON text (AWS's DDL) or a map<string,string>: the two forms in the wild.
+    let is_map = |column: &'static str| -> Result<bool, TableError> {
+        match type_of(column)?.as_str() {
+            "string" => Ok(false),
+            t if t.starts_with("map<string,string>") => Ok(true),
+            t => Err(TableError::UnsupportedType(
                 name.to_owned(),
-                "serviceeventdetails",
-                details,
-            ))
+                column,
+                t.to_owned(),
+            )),
         }
+    };
+    let details_is_map = is_map("serviceeventdetails")?;
+    // Tables from this tool's earlier DDL lack it: then portal sign-ins go unchecked, with a warning.
+    let additional_is_map = match type_of("additionaleventdata") {
+        Ok(_) => Some(is_map("additionaleventdata")?),
+        Err(_) => None,
     };
     let event_time = type_of("eventtime")?;
     if event_time != "string" {
@@ -113,6 +122,7 @@ pub fn shape(name: &str, table: &Table) -> Result<TableShape, TableError> {
     Ok(TableShape {
         user_identity,
         details_is_map,
+        additional_is_map,
         partitions: partitions(table),
         has_change_columns,
     })

@@ -5,6 +5,7 @@
 //! named in the query text (`logGroups(logGroupIdentifier: [...])`); each name or ARN is
 //! validated before it gets there.
 
+use crate::evidence::portal_sign_in_sql;
 use crate::evidence::query_rows::{change_events_filter, change_select, ChangeFields};
 use chrono::DateTime;
 
@@ -134,8 +135,13 @@ WHERE {time}
   AND (`errorCode` IS NULL OR `errorCode` = '')
   AND ((`eventSource` = 'sso.amazonaws.com' AND `eventName` IN ('Federate', 'GetRoleCredentials'))
     OR (`eventSource` = 'signin.amazonaws.com' AND `eventName` = 'UserAuthentication'
-        AND `serviceEventDetails.UserAuthentication` = 'Success'))
+        AND `serviceEventDetails.UserAuthentication` = 'Success'
+        AND {portal}))
 GROUP BY {group_by}",
+        portal = portal_sign_in_sql(
+            &field("userIdentity.onBehalfOf.userId"),
+            &field("additionalEventData.LoginTo")
+        ),
         select = select.join(",\n       "),
         source = source(groups),
         time = time_filter(range),

@@ -6,7 +6,7 @@
 //! with the (user, account, permission set) keys in use, not with events. It stays in the
 //! subset of SQL that Lake (Trino) and DuckDB (the test emulator) share.
 
-use crate::evidence::Window;
+use crate::evidence::{portal_sign_in_sql, Window};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,8 +81,13 @@ WHERE eventTime >= {start} AND eventTime <= {end}
   AND (errorCode IS NULL OR errorCode = '')
   AND ((eventSource = 'sso.amazonaws.com' AND eventName IN ('Federate', 'GetRoleCredentials'))
     OR (eventSource = 'signin.amazonaws.com' AND eventName = 'UserAuthentication'
-        AND element_at(serviceEventDetails, 'UserAuthentication') = 'Success'))
+        AND element_at(serviceEventDetails, 'UserAuthentication') = 'Success'
+        AND {portal}))
 GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        portal = portal_sign_in_sql(
+            "userIdentity.onBehalfOf.userId",
+            "element_at(additionalEventData, 'LoginTo')"
+        ),
         id = store.id,
         start = timestamp(window.start()),
         end = timestamp(window.as_of),
