@@ -122,7 +122,7 @@ impl GenerateArgs {
             pipeline::remove_checkpoint(&session, resume).await?;
         }
         eprintln!(
-            "{}: {} rows, {} used, {} unused, {} new (granted inside the window), in {:.1} s",
+            "{}: {} rows, {} used, {} unused, {} new (access that began inside the window), in {:.1} s",
             self.output.display(),
             counts.rows,
             counts.used,
