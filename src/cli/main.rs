@@ -59,10 +59,23 @@ async fn main() -> ExitCode {
             ExitCode::from(INCOMPLETE)
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: most of this tool's errors already end with
+/// their cause, which anyhow's `{:#}` would print again.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 /// The exit code of a read that stopped at its --time-budget and saved its checkpoint.

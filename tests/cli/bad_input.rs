@@ -195,6 +195,12 @@ fn a_broken_snapshot_names_the_file_and_place() {
     assert_fails_keeping_previous(&s, &[], &[&snapshot, "user_name"]);
     std::fs::remove_file(s.snapshot()).unwrap();
     assert_fails_keeping_previous(&s, &[], &[&snapshot, "cannot read"]);
+    let message = stderr(&s.generate(&[]));
+    assert_eq!(
+        message.matches("(os error 2)").count(),
+        1,
+        "the cause once: {message}"
+    );
 }
 
 #[test]
