@@ -6,11 +6,9 @@
 //! could not be read must never turn into "unused").
 
 use super::changes::{Actor, Change, ChangeKind};
+use super::json_value::{Object, Text};
 use super::{is_portal_login, UsageKey, UseKind, UserRef};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use std::borrow::Cow;
-use std::fmt;
 
 /// What an event proves, before its user is matched to the directory.
 // `Use` is the variant that matters and is moved once per qualifying event: boxing it
@@ -81,7 +79,7 @@ struct RawEvent<'a> {
     additional_event_data: Object<RawAdditionalEventData<'a>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 struct RawAdditionalEventData<'a> {
     #[serde(borrow, default, rename = "LoginTo")]
     login_to: Text<'a>,
@@ -120,7 +118,7 @@ struct RawMemberId<'a> {
     user_id: Text<'a>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(rename_all = "camelCase")]
 struct RawUserIdentity<'a> {
     #[serde(borrow, default)]
@@ -133,7 +131,7 @@ struct RawUserIdentity<'a> {
     arn: Text<'a>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(rename_all = "camelCase")]
 struct RawOnBehalfOf<'a> {
     #[serde(borrow, default)]
@@ -142,7 +140,7 @@ struct RawOnBehalfOf<'a> {
     identity_store_arn: Text<'a>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 struct RawServiceEventDetails<'a> {
     #[serde(borrow, default)]
     account_id: Text<'a>,
@@ -178,7 +176,8 @@ impl RawEvent<'_> {
             return Ok(Some(Observation::Failed));
         }
         let time = self.time(name)?;
-        let details = self.service_event_details.get();
+        let details = self.use_details(name)?;
+        let details = details.as_ref();
         let (account_id, role_name) = match kind {
             UseKind::PortalSignIn => {
                 let outcome = details.and_then(|d| d.user_authentication.as_str());
@@ -199,8 +198,10 @@ impl RawEvent<'_> {
                 }
             }
         };
-        let user = self.user_ref();
-        if user.is_empty() || (kind == UseKind::PortalSignIn && !self.is_portal_sign_in(&user)) {
+        let user = self.user_ref(name)?;
+        let other_sign_in =
+            kind == UseKind::PortalSignIn && !self.is_portal_sign_in(name, &user)?;
+        if user.is_empty() || other_sign_in {
             return Ok(None);
         }
         Ok(Some(Observation::Use {
@@ -275,25 +276,96 @@ impl RawEvent<'_> {
 
     /// A `UserAuthentication` with its user in `onBehalfOf` (judged by its identity store
     /// later), or with `LoginTo` the access portal: not another service's sign-in.
-    fn is_portal_sign_in(&self, user: &UserRef) -> bool {
-        let login_to = self
+    fn is_portal_sign_in(&self, name: &str, user: &UserRef) -> Result<bool, EventError> {
+        let data = self
             .additional_event_data
-            .get()
-            .and_then(|d| d.login_to.as_str());
-        user.on_behalf_of_user_id.is_some() || login_to.is_some_and(is_portal_login)
+            .decoded()
+            .map_err(|()| wrong_type(name, "additionalEventData", "an object"))?;
+        let login_to = data
+            .as_ref()
+            .map(|d| d.login_to.clone())
+            .unwrap_or_default();
+        strings(name, &[("additionalEventData.LoginTo", &login_to)])?;
+        Ok(user.on_behalf_of_user_id.is_some() || login_to.as_str().is_some_and(is_portal_login))
     }
 
-    fn user_ref(&self) -> UserRef {
-        let Some(identity) = self.user_identity.get() else {
-            return UserRef::default();
+    /// `serviceEventDetails` of a use event: an object, or the same as JSON text (the form
+    /// AWS's Athena DDL declares); the fields the rules read must be strings or absent.
+    fn use_details(&self, name: &str) -> Result<Option<RawServiceEventDetails<'_>>, EventError> {
+        let details = self
+            .service_event_details
+            .decoded()
+            .map_err(|()| wrong_type(name, "serviceEventDetails", "an object"))?;
+        if let Some(d) = &details {
+            strings(
+                name,
+                &[
+                    ("serviceEventDetails.account_id", &d.account_id),
+                    ("serviceEventDetails.role_name", &d.role_name),
+                    (
+                        "serviceEventDetails.UserAuthentication",
+                        &d.user_authentication,
+                    ),
+                ],
+            )?;
+        }
+        Ok(details)
+    }
+
+    /// The user a use event names; a `userIdentity` of the wrong shape is an error, since
+    /// skipping it would turn the use into "unused".
+    fn user_ref(&self, name: &str) -> Result<UserRef, EventError> {
+        let identity = match &self.user_identity {
+            Object::Absent => return Ok(UserRef::default()),
+            Object::Present(identity) => identity,
+            _ => return Err(wrong_type(name, "userIdentity", "an object")),
         };
-        let on_behalf_of = identity.on_behalf_of.get();
-        UserRef {
+        let on_behalf_of = match &identity.on_behalf_of {
+            Object::Absent => None,
+            Object::Present(o) => Some(o),
+            _ => return Err(wrong_type(name, "userIdentity.onBehalfOf", "an object")),
+        };
+        strings(
+            name,
+            &[
+                ("userIdentity.principalId", &identity.principal_id),
+                ("userIdentity.userName", &identity.user_name),
+            ],
+        )?;
+        if let Some(o) = on_behalf_of {
+            strings(
+                name,
+                &[
+                    ("userIdentity.onBehalfOf.userId", &o.user_id),
+                    (
+                        "userIdentity.onBehalfOf.identityStoreArn",
+                        &o.identity_store_arn,
+                    ),
+                ],
+            )?;
+        }
+        Ok(UserRef {
             on_behalf_of_user_id: on_behalf_of.and_then(|o| o.user_id.non_empty()),
             identity_store_arn: on_behalf_of.and_then(|o| o.identity_store_arn.non_empty()),
             principal_id: identity.principal_id.non_empty(),
             user_name: identity.user_name.non_empty(),
-        }
+        })
+    }
+}
+
+fn wrong_type(event_name: &str, field: &'static str, expected: &str) -> EventError {
+    EventError::Field {
+        event_name: event_name.to_owned(),
+        field,
+        problem: format!("of the wrong JSON type: it must be {expected}"),
+    }
+}
+
+/// Each field must be a string, null or absent.
+fn strings(event_name: &str, fields: &[(&'static str, &Text)]) -> Result<(), EventError> {
+    match fields.iter().find(|(_, t)| matches!(t, Text::Other)) {
+        Some((field, _)) => Err(wrong_type(event_name, field, "a string")),
+        None => Ok(()),
     }
 }
 
@@ -338,148 +410,6 @@ fn parse_plain_utc(b: &[u8]) -> Option<i64> {
         return None;
     }
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + h * 3600 + m * 60 + s)
-}
-
-/// A JSON value kept only if it is a string.
-#[derive(Debug, Default)]
-enum Text<'a> {
-    #[default]
-    Absent,
-    Null,
-    Str(Cow<'a, str>),
-    Other,
-}
-
-impl Text<'_> {
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Text::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn non_empty(&self) -> Option<String> {
-        self.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
-    }
-
-    /// Present with a value: a non-empty string, or anything that is not a string or null.
-    fn is_set(&self) -> bool {
-        match self {
-            Text::Absent | Text::Null => false,
-            Text::Str(s) => !s.is_empty(),
-            Text::Other => true,
-        }
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text::Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text::Str(Cow::Owned(v)))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Text::Null)
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Text::Null)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Text::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Text::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Text::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Text::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Text::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Text::Other)
-            }
-        }
-        deserializer.deserialize_any(TextVisitor)
-    }
-}
-
-/// A JSON value decoded as `T` if it is an object, and otherwise only noted.
-#[derive(Debug, Default)]
-enum Object<T> {
-    #[default]
-    Absent,
-    Present(T),
-    Other,
-}
-
-impl<T> Object<T> {
-    fn get(&self) -> Option<&T> {
-        match self {
-            Object::Present(t) => Some(t),
-            _ => None,
-        }
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-            type Value = Object<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Object::Present)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Object::Other)
-            }
-            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Self::Value, E> {
-                Ok(Object::Other)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Object::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Object::Absent)
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Object::Absent)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Object::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Object::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Object::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Object::Other)
-            }
-        }
-        deserializer.deserialize_any(ObjectVisitor(std::marker::PhantomData))
-    }
 }
 
 #[cfg(test)]
@@ -627,6 +557,64 @@ mod tests {
             observe_value(&event).unwrap().is_some(),
             "onBehalfOf: judged by its identity store"
         );
+    }
+
+    /// Every field the rules read, in every published use event, replaced by a value of
+    /// another JSON type: the event is refused, or (a field its rule does not read) observed
+    /// as before. Never a silent drop.
+    #[test]
+    fn a_field_of_the_wrong_type_is_refused_in_every_published_use_event() {
+        const PATHS: [&str; 12] = [
+            "eventTime",
+            "userIdentity",
+            "userIdentity.onBehalfOf",
+            "userIdentity.onBehalfOf.userId",
+            "userIdentity.onBehalfOf.identityStoreArn",
+            "userIdentity.principalId",
+            "userIdentity.userName",
+            "serviceEventDetails",
+            "serviceEventDetails.account_id",
+            "serviceEventDetails.role_name",
+            "serviceEventDetails.UserAuthentication",
+            "additionalEventData.LoginTo",
+        ];
+        let dir = format!(
+            "{}/../shared/fixtures/cloudtrail/published",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut damaged = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".json") {
+                continue;
+            }
+            let event = published(&name);
+            let Ok(Some(original @ Observation::Use { .. })) = observe_value(&event) else {
+                continue;
+            };
+            for path in PATHS {
+                let keys: Vec<&str> = path.split('.').collect();
+                let Some(present) = keys.iter().try_fold(&event, |v, k| v.get(*k)) else {
+                    continue;
+                };
+                let others = match present {
+                    Value::Object(_) => vec![json!(42), json!(true), json!([1]), json!("not json")],
+                    _ => vec![json!(42), json!(true), json!([1]), json!({"x": "y"})],
+                };
+                for other in others {
+                    let mut copy = event.clone();
+                    let (last, parents) = keys.split_last().unwrap();
+                    let parent = parents.iter().fold(&mut copy, |v, k| &mut v[*k]);
+                    parent[*last] = other.clone();
+                    match observe_value(&copy) {
+                        Err(_) => damaged += 1,
+                        Ok(Some(seen)) if seen == original => {}
+                        found => panic!("{name}: {path} = {other} gave {found:?}"),
+                    }
+                }
+            }
+        }
+        assert!(damaged > 50, "only {damaged} damaged events were refused");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod athena;
 pub mod changes;
 pub mod cloudtrail;
 pub mod cloudwatch;
+mod json_value;
 pub mod lake;
 pub mod logs;
 pub mod lookup;

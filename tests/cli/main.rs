@@ -5,6 +5,7 @@ mod aws_directory;
 mod bad_input;
 mod changes;
 mod cloudwatch;
+mod damaged;
 mod emulators;
 mod entitlements;
 mod html;

@@ -9,6 +9,9 @@ use std::io::{self, Read};
 
 const CHUNK: usize = 256 * 1024;
 
+/// Top-level keys that make an object without `Records` an event.
+const EVENT_KEYS: [&str; 4] = ["eventTime", "eventName", "eventSource", "eventVersion"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum RecordsError {
     #[error("{0}")]
@@ -62,9 +65,14 @@ struct Scanner<R> {
     escaped: bool,
     /// Start and end of the last complete string at depth 1 (a key of the top-level object).
     last_key: Option<(usize, usize)>,
+    /// At depth 1, the next string is a key (after `{` or `,`), not a value (after `:`).
+    key_expected: bool,
     string_start: usize,
     /// Set between the `Records` key and its `[`.
     records_key_seen: bool,
+    /// A top-level key only an event has (`eventTime`, ...): a file without `Records` must
+    /// have one to be read as a single event.
+    saw_event_key: bool,
     /// State inside the top-level `Records` array.
     records: Option<ArrayState>,
     saw_records: bool,
@@ -86,8 +94,10 @@ impl<R: Read> Scanner<R> {
             in_string: false,
             escaped: false,
             last_key: None,
+            key_expected: false,
             string_start: 0,
             records_key_seen: false,
+            saw_event_key: false,
             records: None,
             saw_records: false,
             event_start: None,
@@ -105,18 +115,33 @@ impl<R: Read> Scanner<R> {
 
     /// Drops what no pending event needs, then reads another chunk.
     fn refill(&mut self) -> Result<(), RecordsError> {
-        let keep_from = match (self.event_start, self.saw_records) {
+        let mut keep_from = match (self.event_start, self.saw_records) {
             (Some(start), _) => start,
             // Until `Records` is seen the whole object may be a single event.
             (None, false) => 0,
             (None, true) => self.pos,
         };
+        // A top-level key is read when its `:` comes: keep it until then.
+        if self.stack.len() == 1 && self.key_expected {
+            let key_start = match (self.in_string, self.last_key) {
+                (true, _) => Some(self.string_start),
+                (false, Some((start, _))) => Some(start),
+                (false, None) => None,
+            };
+            if let Some(start) = key_start {
+                keep_from = keep_from.min(start.saturating_sub(1));
+            }
+        }
         if keep_from > 0 {
             self.buf.copy_within(keep_from..self.end, 0);
             self.end -= keep_from;
             self.pos -= keep_from;
             self.dropped += keep_from as u64;
             self.event_start = self.event_start.map(|s| s - keep_from);
+            self.string_start = self.string_start.saturating_sub(keep_from);
+            self.last_key = self
+                .last_key
+                .map(|(s, e)| (s.saturating_sub(keep_from), e.saturating_sub(keep_from)));
         }
         if self.buf.len() - self.end < CHUNK / 2 {
             self.buf.resize(self.buf.len() + CHUNK, 0);
@@ -171,7 +196,7 @@ impl<R: Read> Scanner<R> {
             Some(i) => {
                 self.in_string = false;
                 self.pos += i + 1;
-                if self.stack.len() == 1 {
+                if self.stack.len() == 1 && self.key_expected {
                     self.last_key = Some((self.string_start, self.pos - 1));
                 }
             }
@@ -197,28 +222,57 @@ impl<R: Read> Scanner<R> {
                 return self.records_element(at, byte, state);
             }
         }
+        if self.records_key_seen && self.stack.len() == 1 && byte != b'[' {
+            return Err(self.syntax(at, "Records must be a list of events"));
+        }
         match byte {
             b'"' => {
                 self.in_string = true;
                 self.string_start = at + 1;
             }
-            b':' if self.stack.len() == 1 => {
-                self.records_key_seen = self
-                    .last_key
-                    .is_some_and(|(s, e)| &self.buf[s..e] == b"Records");
+            b':' if self.stack.len() == 1 => self.top_level_key(at)?,
+            b'{' => {
+                self.stack.push(true);
+                self.key_expected = self.stack.len() == 1;
             }
-            b'{' => self.stack.push(true),
+            b',' if self.stack.len() == 1 => self.key_expected = true,
             b'[' => {
                 self.stack.push(false);
-                if self.stack.len() == 2 && self.records_key_seen && !self.saw_records {
+                if self.stack.len() == 2 && self.records_key_seen {
                     self.records = Some(ArrayState::ElementOrEnd);
                     self.saw_records = true;
+                    self.records_key_seen = false;
                 }
             }
             b'}' | b']' => return self.close(at, byte),
             _ => {}
         }
         Ok(None)
+    }
+
+    /// A key of the top-level object, escapes decoded (`"\u0052ecords"` is `Records`): a
+    /// second `Records`, or one in another letter case, is refused rather than read as a
+    /// single event with no evidence in it.
+    fn top_level_key(&mut self, at: usize) -> Result<(), RecordsError> {
+        self.key_expected = false;
+        let Some((start, end)) = self.last_key.take() else {
+            return Ok(());
+        };
+        let quoted = &self.buf[start - 1..end + 1];
+        let key: String = serde_json::from_slice(quoted)
+            .map_err(|_| self.syntax(at, "a key that is not a valid JSON string"))?;
+        self.records_key_seen = key == "Records";
+        if self.records_key_seen && self.saw_records {
+            return Err(self.syntax(at, "the key Records appears twice"));
+        }
+        if !self.records_key_seen && key.eq_ignore_ascii_case("records") {
+            return Err(self.syntax(
+                at,
+                "a key spelled Records in another letter case: not CloudTrail's Records",
+            ));
+        }
+        self.saw_event_key |= EVENT_KEYS.contains(&key.as_str());
+        Ok(())
     }
 
     fn close(
@@ -242,6 +296,9 @@ impl<R: Read> Scanner<R> {
         if self.stack.is_empty() {
             self.top_level_done = true;
             if !self.saw_records {
+                if !self.saw_event_key {
+                    return Err(self.syntax(at, "neither a CloudTrail log file ({\"Records\": [...]}) nor an event (no eventTime, eventName, eventSource or eventVersion)"));
+                }
                 self.single_event_emitted = true;
                 return Ok(Some(0..at + 1));
             }
@@ -361,6 +418,49 @@ mod tests {
         ] {
             assert!(events(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn records_is_read_by_its_decoded_name_once_and_only_as_a_list() {
+        let escaped = r#"{"\u0052ecords": [{"eventName": "Federate"}]}"#;
+        assert_eq!(
+            events(escaped).unwrap(),
+            vec![r#"{"eventName": "Federate"}"#]
+        );
+        for (bad, message) in [
+            (
+                r#"{"Records": {"0": {"eventName": "Federate"}}}"#,
+                "Records must be a list",
+            ),
+            (
+                r#"{"Records": [], "Records": [{"eventName": "Federate"}]}"#,
+                "appears twice",
+            ),
+            (
+                r#"{"records": [{"eventName": "Federate"}]}"#,
+                "another letter case",
+            ),
+            (
+                r#"{"Events": [{"eventName": "Federate"}]}"#,
+                "neither a CloudTrail log file",
+            ),
+        ] {
+            let error = events(bad).unwrap_err().to_string();
+            assert!(error.contains(message), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_key_split_across_buffers_is_still_read() {
+        let pad = "x".repeat(CHUNK);
+        let text = format!(r#"{{"pad": "{pad}", "Records": [{{"eventName": "Federate"}}]}}"#);
+        let mut out = 0;
+        for_each_event(Trickle(text.as_bytes()), |_, _| {
+            out += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, 1);
     }
 
     #[test]
