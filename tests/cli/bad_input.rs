@@ -1,16 +1,11 @@
 //! Bad input stops the run with a message that names it, and nothing already written is lost.
 
+use crate::damaged::alice_holds_admin;
 use crate::util::*;
 use serde_json::json;
 
 fn scratch_with_previous_report() -> Scratch {
-    let s = Scratch::new();
-    s.write_snapshot(&organization(vec![assign(
-        "111111111111",
-        PS_ADMIN,
-        "USER",
-        "u-alice",
-    )]));
+    let s = alice_holds_admin();
     s.deliver(&[get_role_credentials(
         new_identity("u-alice"),
         "111111111111",

@@ -5,6 +5,18 @@
 use crate::util::*;
 use serde_json::json;
 
+/// A scratch where alice holds AdministratorAccess in 111111111111, with no logs yet.
+pub fn alice_holds_admin() -> Scratch {
+    let s = Scratch::new();
+    s.write_snapshot(&organization(vec![assign(
+        "111111111111",
+        PS_ADMIN,
+        "USER",
+        "u-alice",
+    )]));
+    s
+}
+
 /// alice's one use, as the JSON text of an event (keys in CloudTrail's order).
 fn alice_event() -> String {
     get_role_credentials(
@@ -103,13 +115,7 @@ fn damaged_files() -> Vec<(&'static str, String, bool)> {
 #[test]
 fn every_damaged_file_is_read_right_or_refused_never_a_silent_unused() {
     for (kind, text, read_right) in damaged_files() {
-        let s = Scratch::new();
-        s.write_snapshot(&organization(vec![assign(
-            "111111111111",
-            PS_ADMIN,
-            "USER",
-            "u-alice",
-        )]));
+        let s = alice_holds_admin();
         let file = s.write_raw_log(
             "AWSLogs/999999999999/CloudTrail/us-east-1/2026/11/21/damaged.json",
             text.as_bytes(),
@@ -149,13 +155,7 @@ fn every_damaged_file_is_read_right_or_refused_never_a_silent_unused() {
 
 #[test]
 fn a_damaged_use_event_is_named_by_its_index_and_field() {
-    let s = Scratch::new();
-    s.write_snapshot(&organization(vec![assign(
-        "111111111111",
-        PS_ADMIN,
-        "USER",
-        "u-alice",
-    )]));
+    let s = alice_holds_admin();
     let damaged = with_field("userIdentity", json!("alice"));
     let text = format!(r#"{{"Records": [{{"eventName": "ListAccounts"}}, {damaged}]}}"#);
     s.write_raw_log(
