@@ -315,16 +315,16 @@ impl RawEvent<'_> {
     /// The user a use event names; a `userIdentity` of the wrong shape is an error, since
     /// skipping it would turn the use into "unused".
     fn user_ref(&self, name: &str) -> Result<UserRef, EventError> {
-        let identity = match &self.user_identity {
-            Object::Absent => return Ok(UserRef::default()),
-            Object::Present(identity) => identity,
-            _ => return Err(wrong_type(name, "userIdentity", "an object")),
+        let identity = self.user_identity.strict();
+        let Some(identity) =
+            identity.map_err(|()| wrong_type(name, "userIdentity", "an object"))?
+        else {
+            return Ok(UserRef::default());
         };
-        let on_behalf_of = match &identity.on_behalf_of {
-            Object::Absent => None,
-            Object::Present(o) => Some(o),
-            _ => return Err(wrong_type(name, "userIdentity.onBehalfOf", "an object")),
-        };
+        let on_behalf_of = identity
+            .on_behalf_of
+            .strict()
+            .map_err(|()| wrong_type(name, "userIdentity.onBehalfOf", "an object"))?;
         strings(
             name,
             &[

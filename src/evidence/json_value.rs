@@ -107,6 +107,17 @@ impl<T> Object<T> {
     }
 }
 
+impl<T> Object<T> {
+    /// The object, `None` when absent or null; `Err` when it is anything but an object.
+    pub(super) fn strict(&self) -> Result<Option<&T>, ()> {
+        match self {
+            Object::Absent => Ok(None),
+            Object::Present(t) => Ok(Some(t)),
+            Object::Text(_) | Object::Other => Err(()),
+        }
+    }
+}
+
 impl<'s, T: Deserialize<'s> + Clone> Object<T> {
     /// The object, also when given as a JSON string; `Err` when it is something else (a
     /// list, a number, a string that is not a JSON object).

@@ -120,15 +120,15 @@ pub fn evidence_query(
         false => format!("json_extract_scalar(serviceeventdetails, '$.{key}')"),
     };
     let filters = window_filters(shape, window, scope);
-    let login_to = match shape.additional_is_map {
-        Some(true) => "element_at(additionaleventdata, 'LoginTo')",
-        Some(false) => "json_extract_scalar(additionaleventdata, '$.LoginTo')",
-        None => "",
-    };
-    let portal = match login_to {
-        "" => "TRUE".to_owned(),
-        _ => portal_sign_in_sql(&identity("onBehalfOf.userId"), login_to),
-    };
+    // Without additionaleventdata no sign-in can be checked (the source warns instead).
+    let login_to = shape.additional_is_map.map(|is_map| match is_map {
+        true => "element_at(additionaleventdata, 'LoginTo')",
+        false => "json_extract_scalar(additionaleventdata, '$.LoginTo')",
+    });
+    let portal = login_to.map_or_else(
+        || "TRUE".to_owned(),
+        |login_to| portal_sign_in_sql(&identity("onBehalfOf.userId"), login_to),
+    );
     format!(
         "SELECT {obo_user} AS on_behalf_of_user_id,
        {obo_store} AS identity_store_arn,
@@ -147,7 +147,6 @@ WHERE {filters}
         AND {outcome} = 'Success'
         AND {portal}))
 GROUP BY 1, 2, 3, 4, 5, 6, 7",
-        portal = portal,
         obo_user = identity("onBehalfOf.userId"),
         obo_store = identity("onBehalfOf.identityStoreArn"),
         principal = identity("principalId"),
