@@ -7,7 +7,7 @@ use crate::directory::aws::{
 use crate::directory::checkpoint::{read_directory_resumable, ResumeError, ResumeOptions};
 use crate::directory::{load_snapshot, Snapshot, SnapshotError};
 use crate::evidence::athena::{read_athena, AthenaError, AthenaOptions};
-use crate::evidence::changes::ChangeKind;
+use crate::evidence::changes::{ChangeKind, MemberChange};
 use crate::evidence::cloudwatch::{read_cloudwatch, CloudWatchError, CloudWatchOptions};
 use crate::evidence::lake::{read_lake, LakeError, LakeOptions};
 use crate::evidence::logs::{find_log_files, read_logs, LogsError, LogsOptions};
@@ -23,7 +23,7 @@ use crate::report::{
 };
 use aws_config::SdkConfig;
 use chrono::{SecondsFormat, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -318,6 +318,7 @@ pub fn assemble(
     let mut warnings = directory_warnings(&directory);
     warnings.extend(region_warning(snapshot, &evidence.source));
     warnings.extend(evidence_warnings(&evidence, &report.join));
+    warnings.extend(unknown_members_warning(&report.changes));
     let manifest = Manifest {
         tool: ToolInfo::default(),
         generated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -364,12 +365,35 @@ fn change_counts(changes: &[ChangeRow], source_kind: &str) -> ChangeCounts {
         file: String::new(),
         rows: changes.len(),
         by_event_name,
-        memberships_unresolved: changes.iter().filter(|r| !r.note.is_empty()).count(),
+        memberships_unresolved: changes
+            .iter()
+            .filter(|r| !r.note.is_empty() && !is_unknown_members(r))
+            .count(),
+        memberships_unknown: changes.iter().filter(|r| is_unknown_members(r)).count(),
         coverage: (source_kind == "cloudtrail-lookup").then(|| {
             format!("CloudTrail event history holds the last {HISTORY_DAYS} days of the Identity Center account, in the Regions looked up: changes made elsewhere or earlier are not listed")
         }),
         sha256: String::new(),
     }
+}
+
+fn is_unknown_members(row: &ChangeRow) -> bool {
+    row.change.member_change == Some(MemberChange::Unknown)
+}
+
+/// SCIM events that changed a group's members without saying whose: every member of the group
+/// may have joined then, so its members are judged only from that time (NEW, never UNUSED).
+fn unknown_members_warning(changes: &[ChangeRow]) -> Option<Warning> {
+    let unknown: Vec<&ChangeRow> = changes.iter().filter(|r| is_unknown_members(r)).collect();
+    let groups: BTreeSet<&str> = unknown.iter().map(|r| r.group_id.as_str()).collect();
+    (!unknown.is_empty()).then(|| Warning {
+        code: "membership_changes_unknown",
+        message: format!(
+            "{} SCIM group change(s) in {} group(s) do not say which members changed (AWS hides SCIM request values): each member of those groups is judged only from the group's latest such change, so unused access there shows as NEW rather than UNUSED until a full window has passed",
+            unknown.len(),
+            groups.len()
+        ),
+    })
 }
 
 fn user_counts(users: &[UserSummary], inactive_days: u32) -> UserCounts {

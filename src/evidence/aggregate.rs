@@ -37,10 +37,9 @@ impl Aggregate {
                 self.info.failed_events += 1;
                 return;
             }
-            Observation::Change(change) => {
-                if window.contains(change.time) {
-                    self.changes.push(*change);
-                }
+            Observation::Changes(changes) => {
+                let in_window = changes.into_iter().filter(|c| window.contains(c.time));
+                self.changes.extend(in_window);
                 return;
             }
             Observation::Use {

@@ -2,25 +2,52 @@
 //! sources as the evidence of use. `CreateAccountAssignment` and `DeleteAccountAssignment`
 //! (sso.amazonaws.com) change who holds a permission set in an account;
 //! `CreateGroupMembership` and `DeleteGroupMembership` (identitystore.amazonaws.com) change
-//! who inherits a group's assignments. Each change keeps who made it, when, and its request.
+//! who inherits a group's assignments, and so do an external IdP's SCIM `PatchGroup` and
+//! `CreateGroup` (identitystore-scim.amazonaws.com, see [`super::scim`]). Each change keeps who
+//! made it, when, and its request.
 
 use std::collections::HashSet;
 
-/// The four change events.
+/// The change events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChangeKind {
     CreateAccountAssignment,
     DeleteAccountAssignment,
     CreateGroupMembership,
     DeleteGroupMembership,
+    /// SCIM: a group created with members.
+    ScimCreateGroup,
+    /// SCIM: members added to or removed from a group (among other attributes).
+    ScimPatchGroup,
+}
+
+/// What a change did to one group membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MemberChange {
+    Added,
+    Removed,
+    /// The event changed the group's members without saying which (AWS hides SCIM values).
+    Unknown,
+}
+
+impl MemberChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberChange::Added => "added",
+            MemberChange::Removed => "removed",
+            MemberChange::Unknown => "unknown",
+        }
+    }
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 4] = [
+    pub const ALL: [ChangeKind; 6] = [
         ChangeKind::CreateAccountAssignment,
         ChangeKind::DeleteAccountAssignment,
         ChangeKind::CreateGroupMembership,
         ChangeKind::DeleteGroupMembership,
+        ChangeKind::ScimCreateGroup,
+        ChangeKind::ScimPatchGroup,
     ];
 
     pub fn event_name(self) -> &'static str {
@@ -29,22 +56,32 @@ impl ChangeKind {
             ChangeKind::DeleteAccountAssignment => "DeleteAccountAssignment",
             ChangeKind::CreateGroupMembership => "CreateGroupMembership",
             ChangeKind::DeleteGroupMembership => "DeleteGroupMembership",
+            ChangeKind::ScimCreateGroup => "CreateGroup",
+            ChangeKind::ScimPatchGroup => "PatchGroup",
         }
     }
 
     pub fn event_source(self) -> &'static str {
-        if self.is_membership() {
-            "identitystore.amazonaws.com"
-        } else {
-            "sso.amazonaws.com"
+        match self {
+            ChangeKind::CreateAccountAssignment | ChangeKind::DeleteAccountAssignment => {
+                "sso.amazonaws.com"
+            }
+            ChangeKind::CreateGroupMembership | ChangeKind::DeleteGroupMembership => {
+                "identitystore.amazonaws.com"
+            }
+            ChangeKind::ScimCreateGroup | ChangeKind::ScimPatchGroup => super::scim::EVENT_SOURCE,
         }
     }
 
     pub fn is_membership(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            ChangeKind::CreateGroupMembership | ChangeKind::DeleteGroupMembership
+            ChangeKind::CreateAccountAssignment | ChangeKind::DeleteAccountAssignment
         )
+    }
+
+    pub fn is_scim(self) -> bool {
+        self.event_source() == super::scim::EVENT_SOURCE
     }
 
     /// The change an event is, by its source and name.
@@ -99,6 +136,8 @@ pub struct Change {
     pub member_user_id: String,
     /// The request's `membershipId` (deletions) or the response's (creations).
     pub membership_id: String,
+    /// What a membership change did to `member_user_id`'s membership of `group_id`.
+    pub member_change: Option<MemberChange>,
 }
 
 impl Change {
@@ -121,20 +160,41 @@ impl Change {
             group_id: String::new(),
             member_user_id: String::new(),
             membership_id: String::new(),
+            member_change: match kind {
+                ChangeKind::CreateGroupMembership => Some(MemberChange::Added),
+                ChangeKind::DeleteGroupMembership => Some(MemberChange::Removed),
+                _ => None,
+            },
         }
     }
 
-    fn order_key(&self) -> (i64, &str, ChangeKind, &str) {
-        (self.time, &self.event_id, self.kind, &self.actor.arn)
+    #[allow(clippy::type_complexity)]
+    fn order_key(&self) -> (i64, &str, ChangeKind, Option<MemberChange>, &str, &str) {
+        (
+            self.time,
+            &self.event_id,
+            self.kind,
+            self.member_change,
+            &self.member_user_id,
+            &self.actor.arn,
+        )
     }
 }
 
 /// Every source's changes in one order: by time, then event id; an event delivered twice
-/// (same `eventID`) is kept once.
+/// (same `eventID`) is kept once. A SCIM event gives one change per member it names, all
+/// with its `eventID`.
 pub fn normalize(mut changes: Vec<Change>) -> Vec<Change> {
     changes.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     let mut seen = HashSet::new();
-    changes.retain(|c| c.event_id.is_empty() || seen.insert(c.event_id.clone()));
+    changes.retain(|c| {
+        let key = (
+            c.event_id.clone(),
+            c.member_change,
+            c.member_user_id.clone(),
+        );
+        c.event_id.is_empty() || seen.insert(key)
+    });
     changes
 }
 

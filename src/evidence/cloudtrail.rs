@@ -7,6 +7,7 @@
 
 use super::changes::{Actor, Change, ChangeKind};
 use super::json_value::{Object, Text};
+use super::scim;
 use super::{is_portal_login, UsageKey, UseKind, UserRef};
 use serde::Deserialize;
 
@@ -26,8 +27,9 @@ pub enum Observation {
     },
     /// A qualifying event name that failed (`errorCode`): not evidence.
     Failed,
-    /// An access change (a failed one is no change and gives no observation).
-    Change(Box<Change>),
+    /// Access changes: one, or one per member a SCIM event names (a failed event is no
+    /// change and gives no observation).
+    Changes(Vec<Change>),
 }
 
 /// Why an event that matters could not be read.
@@ -85,10 +87,16 @@ struct RawAdditionalEventData<'a> {
     login_to: Text<'a>,
 }
 
-/// The request parameters (and response elements) of the four change events.
+/// The request parameters (and response elements) of the change events.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawChangeFields<'a> {
+    /// SCIM: the group (PatchGroup's request, CreateGroup's response).
+    #[serde(borrow, default)]
+    id: Text<'a>,
+    /// SCIM: the request body (present only in SCIM events).
+    #[serde(default)]
+    http_body: Option<serde_json::Value>,
     #[serde(borrow, default)]
     instance_arn: Text<'a>,
     #[serde(borrow, default)]
@@ -271,7 +279,24 @@ impl RawEvent<'_> {
                 change.membership_id = text(&response.membership_id);
             }
         }
-        Ok(Some(Observation::Change(Box::new(change))))
+        if kind.is_scim() {
+            return Ok(Some(Observation::Changes(self.scim_changes(&change))));
+        }
+        Ok(Some(Observation::Changes(vec![change])))
+    }
+
+    fn scim_changes(&self, base: &Change) -> Vec<Change> {
+        let text = |t: &Text| t.non_empty().unwrap_or_default();
+        let request = self.request_parameters.get();
+        // PatchGroup names its group in the request, CreateGroup's response names the new one.
+        let group_id = [request, self.response_elements.get()]
+            .into_iter()
+            .flatten()
+            .map(|fields| text(&fields.id))
+            .find(|id| !id.is_empty())
+            .unwrap_or_default();
+        let body = request.and_then(|r| r.http_body.as_ref());
+        scim::member_changes(base, &group_id, body)
     }
 
     /// A `UserAuthentication` with its user in `onBehalfOf` (judged by its identity store

@@ -17,6 +17,7 @@ pub mod lake;
 pub mod logs;
 pub mod lookup;
 pub mod query_rows;
+pub(crate) mod scim;
 mod window;
 
 pub use window::{parse_as_of, Window, WindowError};

@@ -4,7 +4,8 @@
 //! The change query's rows are single change events, read into [`Change`]s.
 
 use super::changes::{normalize, Actor, Change, ChangeKind};
-use super::cloudtrail::{parse_event_time, use_kind};
+use super::cloudtrail::{observe, parse_event_time, use_kind, Observation};
+use super::scim;
 use super::{Evidence, SourceInfo, UsageKey, UseKind, UserRef};
 use std::collections::HashMap;
 
@@ -121,6 +122,9 @@ pub const CHANGE_COLUMNS: [&str; 18] = [
 /// The change query's membership id column: the request's, else the response's.
 pub const MEMBERSHIP_ID_COLUMN: &str = "membership_id";
 
+/// SCIM events' group (`id` of the request, else of the response) and request body (JSON text).
+pub const SCIM_COLUMNS: [&str; 2] = ["scim_group_id", "scim_body"];
+
 /// Turns the change query's rows into changes, as the log reader reads the same events.
 pub(crate) fn changes_from_rows(
     rows: Vec<HashMap<String, String>>,
@@ -156,10 +160,41 @@ pub(crate) fn changes_from_rows(
         change.group_id = text("group_id");
         change.member_user_id = text("member_user_id");
         change.membership_id = text(MEMBERSHIP_ID_COLUMN);
-        changes.push(change);
+        if kind.is_scim() {
+            let body = serde_json::from_str(&text("scim_body")).ok();
+            let group_id = text("scim_group_id");
+            changes.extend(scim::member_changes(&change, &group_id, body.as_ref()));
+        } else {
+            changes.push(change);
+        }
     }
     Ok(normalize(changes))
 }
+
+/// The change query's rows when each is a whole event (`event_json`, as Logs Insights'
+/// `@message` holds it), read by the log reader's own rules.
+pub(crate) fn changes_from_events(
+    rows: Vec<HashMap<String, String>>,
+) -> Result<Vec<Change>, RowError> {
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let json = row.get(EVENT_JSON_COLUMN).map(String::as_str).unwrap_or("");
+        match observe(json.as_bytes()) {
+            Ok(Some(Observation::Changes(found))) => changes.extend(found),
+            Ok(_) => {}
+            Err(_) => {
+                return Err(RowError {
+                    column: EVENT_JSON_COLUMN,
+                    row,
+                })
+            }
+        }
+    }
+    Ok(normalize(changes))
+}
+
+/// The column of a change query that returns whole events.
+pub const EVENT_JSON_COLUMN: &str = "event_json";
 
 /// How one SQL dialect (Lake's schema, an Athena table's style, Logs Insights' discovered
 /// fields) reads the fields of the change query; each takes the field's path in the event's
@@ -170,6 +205,8 @@ pub(crate) struct ChangeFields<'a> {
     pub identity: &'a dyn Fn(&str) -> String,
     pub request: &'a dyn Fn(&str) -> String,
     pub response: &'a dyn Fn(&str) -> String,
+    /// The JSON text of an object in the request parameters (`httpBody`).
+    pub request_object: &'a dyn Fn(&str) -> String,
 }
 
 /// The change query's select list, columns in [`CHANGE_COLUMNS`] order, then the membership id.
@@ -218,24 +255,56 @@ pub(crate) fn change_select(fields: &ChangeFields) -> String {
         (fields.request)("membershipId"),
         (fields.response)("membershipId")
     ));
+    items.push(format!(
+        "coalesce({}, {}) AS {}",
+        (fields.request)("id"),
+        (fields.response)("id"),
+        SCIM_COLUMNS[0]
+    ));
+    items.push(format!(
+        "{} AS {}",
+        (fields.request_object)("httpBody"),
+        SCIM_COLUMNS[1]
+    ));
     items.join(",\n       ")
 }
 
-/// The change query's condition on the events, after the window: the four change events
-/// that succeeded, with top-level fields written by `column`.
+/// The change query's condition on the events, after the window: the change events that
+/// succeeded, with top-level fields written by `column`.
 pub(crate) fn change_events_filter(column: &dyn Fn(&str) -> String) -> String {
-    let (error, source, name) = (
-        column("errorCode"),
-        column("eventSource"),
-        column("eventName"),
-    );
+    let error = column("errorCode");
     format!(
         "({error} IS NULL OR {error} = '')
-  AND (({source} = 'sso.amazonaws.com'
-        AND {name} IN ('CreateAccountAssignment', 'DeleteAccountAssignment'))
-    OR ({source} = 'identitystore.amazonaws.com'
-        AND {name} IN ('CreateGroupMembership', 'DeleteGroupMembership')))"
+  AND {}",
+        change_events_condition(column)
     )
+}
+
+/// The change events, by source and name, with top-level fields written by `column`.
+pub(crate) fn change_events_condition(column: &dyn Fn(&str) -> String) -> String {
+    let (source, name) = (column("eventSource"), column("eventName"));
+    let mut by_source: Vec<(&str, Vec<&str>)> = Vec::new();
+    for kind in ChangeKind::ALL {
+        match by_source
+            .iter_mut()
+            .find(|(s, _)| *s == kind.event_source())
+        {
+            Some((_, names)) => names.push(kind.event_name()),
+            None => by_source.push((kind.event_source(), vec![kind.event_name()])),
+        }
+    }
+    let alternatives: Vec<String> = by_source
+        .iter()
+        .map(|(event_source, names)| {
+            let names: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            format!(
+                "({source} = '{event_source}'
+        AND {name} IN ({}))",
+                names.join(", ")
+            )
+        })
+        .collect();
+    format!("({})", alternatives.join("\n    OR "))
 }
 
 /// Lake's and Athena's way of naming a top-level field: lower case (Athena's columns are;

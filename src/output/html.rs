@@ -116,6 +116,7 @@ mod tests {
             granted_at: None,
             granted_by: HOSTILE.into(),
             member_since: None,
+            members_unknown_since: None,
             member_added_by: String::new(),
             as_of: 1_795_305_600,
             judged_since: 1_787_529_600,

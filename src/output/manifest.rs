@@ -100,10 +100,12 @@ pub struct UserCounts {
 pub struct ChangeCounts {
     pub file: String,
     pub rows: usize,
-    /// Changes per event name, every one of the four named.
+    /// Changes per event name, every change event named.
     pub by_event_name: BTreeMap<&'static str, usize>,
     /// `DeleteGroupMembership` events whose group and user could not be found.
     pub memberships_unresolved: usize,
+    /// SCIM events that changed a group's members without saying whose.
+    pub memberships_unknown: usize,
     /// What the source can hold, when it holds less than the window (event history).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<String>,

@@ -1,6 +1,7 @@
 //! The report, the user summary and the changes file as CSV (RFC 4180, UTF-8, header row, CRLF), safe to open in
 //! a spreadsheet.
 
+use crate::evidence::changes::MemberChange;
 use crate::report::{ChangeRow, Row, UserState, UserSummary};
 use chrono::{DateTime, Utc};
 use std::io::Write;
@@ -35,7 +36,7 @@ pub const COLUMNS: [&str; 25] = [
 ];
 
 /// The changes file's columns, in order, under the same promise.
-pub const CHANGE_COLUMNS: [&str; 24] = [
+pub const CHANGE_COLUMNS: [&str; 25] = [
     "event_time",
     "event_name",
     "event_source",
@@ -60,6 +61,7 @@ pub const CHANGE_COLUMNS: [&str; 24] = [
     "instance_arn",
     "identity_store_id",
     "note",
+    "member_change",
 ];
 
 /// The user summary's columns, in order, under the same promise.
@@ -143,7 +145,7 @@ pub fn report_cells(row: &Row) -> [String; 25] {
     ]
 }
 
-pub fn change_cells(row: &ChangeRow) -> [String; 24] {
+pub fn change_cells(row: &ChangeRow) -> [String; 25] {
     let change = &row.change;
     [
         format_time(change.time),
@@ -170,6 +172,10 @@ pub fn change_cells(row: &ChangeRow) -> [String; 24] {
         change.instance_arn.clone(),
         change.identity_store_id.clone(),
         row.note.clone(),
+        change
+            .member_change
+            .map_or("", MemberChange::as_str)
+            .to_owned(),
     ]
 }
 

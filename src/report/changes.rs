@@ -4,7 +4,7 @@
 
 use super::attribution::{Attribution, Attributor};
 use crate::directory::Snapshot;
-use crate::evidence::changes::{Change, ChangeKind};
+use crate::evidence::changes::{Change, ChangeKind, MemberChange};
 use crate::evidence::UserRef;
 use std::collections::HashMap;
 
@@ -44,13 +44,18 @@ impl ChangeRow {
 /// An account assignment: account, permission set ARN, principal type, principal id.
 pub type AssignmentKey = (String, String, String, String);
 
-/// The latest grant of each assignment and the latest addition of each (group, user) in the
-/// window: (time, made by).
+/// The latest grant of each assignment, the latest addition of each (group, user), and the
+/// latest change of unknown members of each group in the window: (time, made by).
 #[derive(Debug, Default)]
 pub struct ChangeIndex {
     pub grants: HashMap<AssignmentKey, (i64, String)>,
     pub memberships: HashMap<(String, String), (i64, String)>,
+    pub unknown_memberships: HashMap<String, (i64, String)>,
 }
+
+/// The changes file's note for a change that does not say which members it changed.
+pub const UNKNOWN_MEMBERS_NOTE: &str =
+    "the event does not say which members changed (AWS hides SCIM request values): any member of the group may have joined here";
 
 /// Names every change through the snapshot, in the changes' order.
 pub fn name_changes(snapshot: &Snapshot, changes: &[Change]) -> Vec<ChangeRow> {
@@ -64,6 +69,9 @@ pub fn name_changes(snapshot: &Snapshot, changes: &[Change]) -> Vec<ChangeRow> {
         .iter()
         .map(|change| {
             let mut row = names.row(change);
+            if change.member_change == Some(MemberChange::Unknown) {
+                row.note = UNKNOWN_MEMBERS_NOTE.into();
+            }
             if change.kind == ChangeKind::DeleteGroupMembership && row.user_id.is_empty() {
                 match created_memberships.get(change.membership_id.as_str()) {
                     Some(created) => {
@@ -93,8 +101,8 @@ pub fn index_changes(rows: &[ChangeRow]) -> ChangeIndex {
     };
     for row in rows {
         let change = &row.change;
-        match change.kind {
-            ChangeKind::CreateAccountAssignment => {
+        match (change.kind, change.member_change) {
+            (ChangeKind::CreateAccountAssignment, _) => {
                 let key = (
                     change.account_id.clone(),
                     change.permission_set_arn.clone(),
@@ -106,7 +114,7 @@ pub fn index_changes(rows: &[ChangeRow]) -> ChangeIndex {
                     row,
                 );
             }
-            ChangeKind::CreateGroupMembership => {
+            (_, Some(MemberChange::Added)) => {
                 let key = (row.group_id.clone(), row.user_id.clone());
                 later(
                     index
@@ -116,7 +124,11 @@ pub fn index_changes(rows: &[ChangeRow]) -> ChangeIndex {
                     row,
                 );
             }
-            ChangeKind::DeleteAccountAssignment | ChangeKind::DeleteGroupMembership => {}
+            (_, Some(MemberChange::Unknown)) => {
+                let slot = index.unknown_memberships.entry(row.group_id.clone());
+                later(slot.or_insert((i64::MIN, String::new())), row);
+            }
+            _ => {}
         }
     }
     index

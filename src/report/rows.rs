@@ -70,6 +70,9 @@ pub struct Row {
     /// GROUP rows: the latest addition of the user to the group in the window, and who made it.
     pub member_since: Option<i64>,
     pub member_added_by: String,
+    /// GROUP rows: the latest change of the group's members in the window that does not say
+    /// whose membership it changed (a SCIM event with hidden values).
+    pub members_unknown_since: Option<i64>,
     /// `as_of`, in Unix seconds: `days_since_last_used` counts from it.
     pub as_of: i64,
     /// When the judged period began: the window's start, or the later time the access began
@@ -113,10 +116,16 @@ impl Row {
 
     /// The judged period starts at the latest of the window's start and every known start of
     /// this access: its latest grant, the user's latest joining of the group, and the user's
-    /// creation (`user_created`). As IAM Access Analyzer judges only permissions held for its
-    /// whole tracking period, an access that began inside the window is never called unused.
+    /// creation (`user_created`), and a change of the group's members that does not say whose
+    /// (the user may have joined then). As IAM Access Analyzer judges only permissions held for
+    /// its whole tracking period, an access that began inside the window is never called unused.
     pub(super) fn set_judged_since(&mut self, user_created: Option<i64>) {
-        let starts = [self.granted_at, self.member_since, user_created];
+        let starts = [
+            self.granted_at,
+            self.member_since,
+            self.members_unknown_since,
+            user_created,
+        ];
         self.judged_since = starts
             .into_iter()
             .flatten()
@@ -155,6 +164,10 @@ impl Row {
             if let Some((time, by)) = index.memberships.get(&key) {
                 (self.member_since, self.member_added_by) = (Some(*time), by.clone());
             }
+            self.members_unknown_since = index
+                .unknown_memberships
+                .get(&self.group_id)
+                .map(|(time, _)| *time);
         }
     }
 
@@ -325,6 +338,7 @@ impl<'a> Context<'a> {
             granted_at: None,
             granted_by: String::new(),
             member_since: None,
+            members_unknown_since: None,
             member_added_by: String::new(),
             as_of: self.as_of,
             judged_since: self.window_start,

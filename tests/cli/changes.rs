@@ -12,6 +12,8 @@ const AS_OF_2023: &str = "2023-05-01T00:00:00Z";
 const STORE_ID: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
 const GROUP: &str = "34887428-4081-7042-c3c6-928d413009e7";
 const JANE: &str = "94e80458-9021-70ea-08fa-c3a10a1d8a92";
+const SCIM_GROUP: &str = "e1a2c3d4-0001-7000-8000-0000000000e1";
+const CAROL: &str = "c1a2c3d4-0001-7000-8000-00000000000c";
 
 fn events() -> PathBuf {
     data_dir().join("changes")
@@ -138,12 +140,24 @@ fn change_events_give_grants_memberships_and_the_changes_file() {
     // sign-in, dave's to the portal is; every source below gives the same report.
     assert_eq!(bob["last_portal_sign_in"], "");
     assert_eq!(dave_admin["last_portal_sign_in"], "2023-04-20T09:00:00Z");
+    // SCIM: carol was added to scim-admins by a PatchGroup that names her; an earlier
+    // PatchGroup added members it does not name, so bob too is judged only from then.
+    let carol_scim = row("carol", "AdministratorAccess-test");
+    assert_eq!(carol_scim["member_since"], "2023-04-10T07:30:00Z");
+    assert_eq!(judged(carol_scim), ("NEW", "2023-04-10T07:30:00Z"));
+    let bob_scim = row("bob", "AdministratorAccess-test");
+    assert_eq!(bob_scim["member_since"], "");
+    assert_eq!(judged(bob_scim), ("NEW", "2023-04-08T07:30:00Z"));
 
     let changes = rows_of(&changes);
     let names: Vec<&str> = changes.iter().map(|c| c["event_name"].as_str()).collect();
     assert_eq!(
         names,
         [
+            "CreateGroup",
+            "PatchGroup",
+            "PatchGroup",
+            "PatchGroup",
             "CreateAccountAssignment",
             "CreateAccountAssignment",
             "DeleteAccountAssignment",
@@ -153,8 +167,44 @@ fn change_events_give_grants_memberships_and_the_changes_file() {
             "DeleteGroupMembership",
             "DeleteGroupMembership",
         ],
-        "sorted by time, the failed event left out"
+        "sorted by time, the failed events left out"
     );
+    let scim: Vec<[&str; 5]> = changes[..4]
+        .iter()
+        .map(|c| {
+            [
+                c["event_source"].as_str(),
+                c["group_id"].as_str(),
+                c["user_id"].as_str(),
+                c["member_change"].as_str(),
+                c["group_name"].as_str(),
+            ]
+        })
+        .collect();
+    let source = "identitystore-scim.amazonaws.com";
+    assert_eq!(
+        scim,
+        [
+            [
+                source,
+                "f1a2c3d4-0001-7000-8000-0000000000f1",
+                "d1a2c3d4-0001-7000-8000-00000000000d",
+                "added",
+                ""
+            ],
+            [source, SCIM_GROUP, "", "unknown", "scim-admins"],
+            [source, SCIM_GROUP, CAROL, "added", "scim-admins"],
+            [
+                source,
+                SCIM_GROUP,
+                "a1a2c3d4-0001-7000-8000-00000000000a",
+                "removed",
+                "scim-admins"
+            ],
+        ]
+    );
+    assert!(changes[1]["note"].contains("does not say which members changed"));
+    let changes = &changes[4..];
     let first = &changes[0];
     assert_eq!(first["event_time"], "2023-04-25T19:24:49Z");
     assert_eq!(first["event_source"], "sso.amazonaws.com");
@@ -179,6 +229,7 @@ fn change_events_give_grants_memberships_and_the_changes_file() {
     );
     assert_eq!(added["group_name"], "admin-test-group");
     assert_eq!(added["actor_user_id"], JANE);
+    assert_eq!(added["member_change"], "added");
     // A deletion names only the membership: resolved through its creation in the window...
     let removed = &changes[6];
     assert_eq!(
@@ -204,13 +255,25 @@ fn change_events_give_grants_memberships_and_the_changes_file() {
     let m = manifest(&s.path("logs.csv"));
     let recorded = &m["changes"];
     assert_eq!(recorded["file"], "logs.changes.csv");
-    assert_eq!(recorded["rows"], 8);
+    assert_eq!(recorded["rows"], 12);
     assert_eq!(
         recorded["by_event_name"],
         json!({"CreateAccountAssignment": 3, "DeleteAccountAssignment": 1,
-               "CreateGroupMembership": 2, "DeleteGroupMembership": 2})
+               "CreateGroupMembership": 2, "DeleteGroupMembership": 2,
+               "CreateGroup": 1, "PatchGroup": 3})
     );
     assert_eq!(recorded["memberships_unresolved"], 1);
+    assert_eq!(recorded["memberships_unknown"], 1);
+    let warning = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "membership_changes_unknown")
+        .unwrap_or_else(|| panic!("no warning in {m}"));
+    assert!(warning["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("1 SCIM group change(s) in 1 group(s)"));
     use sha2::Digest;
     let sha: String = sha2::Sha256::digest(std::fs::read(s.path("logs.changes.csv")).unwrap())
         .iter()
@@ -256,8 +319,9 @@ fn cloudwatch_logs_give_the_same_changes_as_log_files() {
     let queries = manifest(&output)["evidence"]["queries"].clone();
     let change_sql = queries[1]["sql"].as_str().unwrap();
     assert!(
-        change_sql.contains("`requestParameters.memberId.userId`"),
-        "{change_sql}"
+        change_sql.starts_with("SELECT `@message` AS event_json")
+            && change_sql.contains("'PatchGroup'"),
+        "whole events, read by the log reader's rules: {change_sql}"
     );
 }
 

@@ -33,6 +33,7 @@ Athena (Trino) and DuckDB differences corrected here (mechanisms in athena_sql.p
  2. `json_extract(json, path)`: Trino returns NULL for text that is not JSON (DuckDB raises);
     both functions take Trino's bracket paths (`$["key"]`, DuckDB's `$."key"`).
  3. `element_at(map, key)`: Trino's value-or-NULL (DuckDB returns a list), as in lake.py.
+    `json_format(json)` (missing in DuckDB): a macro gives the value's compact JSON text.
  4. Catalog and schema names: Athena resolves `"db"."table"`, `awsdatacatalog.db.table`
     and, with QueryExecutionContext.Database, a bare `table`. The table lives in an attached
     DuckDB catalog named `awsdatacatalog`, under a schema named after the database; each

@@ -1,7 +1,7 @@
 """Runs Athena's (Trino) SQL on DuckDB: the means behind the corrections listed in athena.py.
 
 - `SESSION_SQL`: settings and macros that give DuckDB Trino's meaning (lake_sql's, with
-  json_extract_scalar, plus Trino's json_extract);
+  json_extract_scalar, plus Trino's json_extract and json_format);
 - `rewrite_for_duckdb`: renames, outside literals and quoted names, the Trino functions
   whose DuckDB namesake means something else;
 - `parse_select`: DuckDB's parse tree of a single SELECT (or the Athena error for others);
@@ -26,8 +26,11 @@ JSON_EXTRACT_MACRO = """CREATE MACRO trino_json_extract(doc, path) AS CASE
     WHEN NOT json_valid(doc) THEN NULL
     ELSE json_extract(doc, trino_json_path(path)) END"""
 
+# Trino's json_format: a JSON value as its compact text (NULL stays NULL).
+JSON_FORMAT_MACRO = "CREATE MACRO json_format(doc) AS CAST(CAST(doc AS JSON) AS VARCHAR)"
+
 # Lake's session already has Trino's JSON path and json_extract_scalar (lake_sql).
-SESSION_SQL = (*LAKE_SESSION_SQL, JSON_EXTRACT_MACRO)
+SESSION_SQL = (*LAKE_SESSION_SQL, JSON_EXTRACT_MACRO, JSON_FORMAT_MACRO)
 
 # Trino functions whose DuckDB namesake differs, and the macro each becomes.
 RENAMED_FUNCTIONS = {"json_extract": "trino_json_extract", "element_at": "trino_element_at"}

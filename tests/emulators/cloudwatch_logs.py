@@ -76,7 +76,11 @@ string literals and comments, as follows.
     column of NULLs (Logs Insights QL treats a field an event lacks as absent, not as an
     error; what SQL does with a field no event has is not documented). In a query of several sources (a JOIN) only a field that none of them
     has is added, so an unqualified name that one of them has stays unambiguous.
-    `"unknown_fields": "fail"` makes such a query Failed instead.
+    `"unknown_fields": "fail"` makes such a query Failed instead, unless every reference to
+    the field is a direct argument of COALESCE: AWS's recommendations for direct queries of
+    CloudWatch Logs (OpenSearch Service Developer Guide) say to use COALESCE to handle missing
+    columns and ensure results are returned. That `fail` is what AWS does is a guess either way;
+    the switch keeps both answers.
  6. NULL ordering: Spark sorts NULLs first ascending and last descending; DuckDB sorts them
     last both ways by default. The session is set to Spark's order.
  7. `get_json_object(json, '$.path')` (a Spark function the guide lists): a macro over
@@ -187,6 +191,7 @@ Config file (JSON, every key optional; unknown keys are an error, exit 2):
     {"polls_before_running": 1,       # GetQueryResults calls answered Scheduled
      "polls_before_finish": 2,        # then answered Running
      "final_status": "Complete",      # or "Failed" / "Timeout"
+     "failing_queries": [],           # queries whose text holds one of these end Failed
      "limit_exceeded": 0,             # first N StartQuery calls: LimitExceededException
      "max_rows": null,                # cap on result rows below the query's limit
      "null_style": "omit",            # or "empty_string" / "json_null"
@@ -267,6 +272,7 @@ class LogsConfig:
     polls_before_running: int = 1
     polls_before_finish: int = 2
     final_status: str = COMPLETE
+    failing_queries: list[str] = field(default_factory=list)
     limit_exceeded: int = 0
     max_rows: int | None = None
     null_style: str = "omit"
@@ -283,6 +289,8 @@ def validate_config(config: LogsConfig) -> LogsConfig:
     if config.max_rows is not None:
         check_count("max_rows", config.max_rows, 1)
     check_choice("final_status", config.final_status, (COMPLETE, FAILED, TIMEOUT))
+    if not isinstance(config.failing_queries, list) or not all(isinstance(t, str) and t for t in config.failing_queries):
+        raise ValueError("config: failing_queries must be a list of non-empty strings")
     check_choice("null_style", config.null_style, ("omit", "empty_string", "json_null"))
     check_choice("running_results", config.running_results, ("none", "partial"))
     check_choice("sql_log_group_parameters", config.sql_log_group_parameters, ("refuse", "ignore"))
@@ -636,6 +644,7 @@ class Plan:
     end_ms: int
     tree: dict[str, Any] = field(default_factory=dict)
     missing: dict[int, list[str]] = field(default_factory=dict)  # per source: named fields no group of it has
+    coalesced: set[str] = field(default_factory=set)  # fields named only inside COALESCE (lowercase)
 
     @property
     def groups(self) -> list[LogGroup]:
@@ -651,7 +660,8 @@ class Plan:
         low, high = sql_literal(time_text(self.start_ms)), sql_literal(time_text(self.end_ms))
         ctes = []
         for index, groups in enumerate(self.sources):
-            missing = self.missing.get(index, []) if null_for_missing else []
+            missing = [name for name in self.missing.get(index, [])
+                       if null_for_missing or name.lower() in self.coalesced]
             extra = "".join(f", NULL::VARCHAR AS {sql_name(name)}" for name in missing)
             union = " UNION ALL BY NAME ".join(
                 f'SELECT * FROM {sql_name(group.table)} WHERE "@timestamp" BETWEEN {low} AND {high}'
@@ -739,6 +749,19 @@ class Translator:
         groups = [self.resolve(identifier) for identifier in source_identifiers(reference)]
         self.sources.append(list(dict.fromkeys(groups)))
         return sql_name(source_name(len(self.sources) - 1))
+
+
+def coalesced_fields(tree: dict[str, Any]) -> set[str]:
+    """The fields (lowercase) that every reference names as a direct argument of COALESCE,
+    the form AWS recommends for fields that may be missing."""
+    shielded: list[str] = []
+    for node in walk(tree):
+        if node.get("type") == "OPERATOR_COALESCE":
+            shielded += [str(child["column_names"][-1]).lower() for child in node.get("children") or []
+                         if child.get("class") == "COLUMN_REF" and child.get("column_names")]
+    names, _ = named_fields(tree)
+    everywhere = [name.lower() for name in names]
+    return {name for name in set(shielded) if everywhere.count(name) == shielded.count(name)}
 
 
 def named_fields(tree: dict[str, Any]) -> tuple[list[str], set[str]]:
@@ -1005,13 +1028,15 @@ class LogsApi:
             # unqualified name that one source has stays unambiguous.
             plan.missing[index] = [name for name in fields if name.lower() not in columns
                                    and (len(known) == 1 or name.lower() not in anywhere)]
+        plan.coalesced = coalesced_fields(plan.tree)
         return plan, limit
 
     def start_query(self, params: dict[str, Any]) -> dict[str, Any]:
         self.take_rejection()
         plan, limit = self.plan(params)
         outcome = self.engine.run(plan, self.config)
-        final = FAILED if outcome.error is not None else self.config.final_status
+        failing = any(text in params["queryString"] for text in self.config.failing_queries)
+        final = FAILED if outcome.error is not None or failing else self.config.final_status
         cap = min(limit, self.config.max_rows or MAX_SQL_LIMIT)
         query = Query(str(uuid.uuid4()), params["queryString"], "SQL", int(time.time() * 1000), plan.groups, outcome,
                       final, cap)

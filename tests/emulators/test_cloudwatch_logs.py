@@ -501,7 +501,7 @@ def test_calls_log_records_each_request(tmp_path: Path) -> None:
      f"('CredentialVerification', 'UserAuthentication') AND `eventTime` < '2025-08-08T00:00:00Z' GROUP BY 1",
      [{"s": "SIGNIN.AMAZONAWS.COM", "t": "2025-08-07T14:09:07Z", "n": "4", "y": "2020"}]),
     # A plain log group name needs no backticks after FROM.
-    ("SELECT COUNT(*) AS n FROM changes", [{"n": "11"}]),  # 9 change events, 2 sign-ins
+    ("SELECT COUNT(*) AS n FROM changes", [{"n": "16"}]),  # 9 change events, 5 SCIM events, 2 sign-ins
     # `/` divides as floating point in Spark and DuckDB alike.
     (f"SELECT COUNT(*) / 2 AS half FROM `{TRAIL_GROUP}`", [{"half": "7.5"}]),
     # Spark's NULL order: first when ascending.
@@ -557,6 +557,12 @@ def test_injected_final_status(tmp_path: Path, status: str) -> None:
         assert answer["statuses"] == ["Running", status] and answer["results"] == []
 
 
+def test_queries_holding_a_text_can_fail(tmp_path: Path) -> None:
+    with emulator(tmp_path, {**FAST, "failing_queries": ["@message"]}, [TRAIL_GROUP]) as running:
+        assert running.finish(running.start(f"SELECT `@message` FROM `{TRAIL_GROUP}`"))["status"] == "Failed"
+        assert running.finish(running.start(f"SELECT `eventName` FROM `{TRAIL_GROUP}`"))["status"] == "Complete"
+
+
 def test_limit_exceeded_for_the_first_calls(tmp_path: Path) -> None:
     with emulator(tmp_path, {**FAST, "limit_exceeded": 2}, [TRAIL_GROUP]) as running:
         for _ in range(2):
@@ -595,6 +601,10 @@ def test_unknown_fields_can_fail(tmp_path: Path) -> None:
     with emulator(tmp_path, {**FAST, "unknown_fields": "fail"}, [TRAIL_GROUP]) as running:
         assert running.finish(running.start(f"SELECT `errorCode` FROM `{TRAIL_GROUP}`"))["status"] == "Failed"
         assert running.finish(running.start(f"SELECT `eventName` FROM `{TRAIL_GROUP}`"))["status"] == "Complete"
+        shielded = f"SELECT COALESCE(`errorCode`, '') AS e FROM `{TRAIL_GROUP}` WHERE COALESCE(`errorCode`, '') = ''"
+        assert running.rows(shielded)[0] == {"e": ""}
+        half = f"SELECT COALESCE(`errorCode`, '') AS e FROM `{TRAIL_GROUP}` WHERE `errorCode` IS NULL"
+        assert running.finish(running.start(half))["status"] == "Failed"
 
 
 def test_log_group_of_another_account_is_named_by_arn(tmp_path: Path) -> None:
@@ -605,7 +615,7 @@ def test_log_group_of_another_account_is_named_by_arn(tmp_path: Path) -> None:
                        **ALL_TIME) == "ResourceNotFoundException"
         rows = running.rows(f"SELECT `@log` AS log, COUNT(*) AS n FROM `logGroups(logGroupIdentifier: "
                             f"['{arn}', 'changes'])` GROUP BY 1")
-        assert rows == [{"log": f"{owner}:org-trail", "n": "15"}, {"log": f"{ACCOUNT}:changes", "n": "11"}]
+        assert rows == [{"log": f"{owner}:org-trail", "n": "15"}, {"log": f"{ACCOUNT}:changes", "n": "16"}]
         listed = running.client.describe_log_groups()["logGroups"]
         assert [group["logGroupName"] for group in listed] == ["changes"]
         linked = running.client.describe_log_groups(includeLinkedAccounts=True, accountIdentifiers=[owner])

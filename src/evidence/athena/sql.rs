@@ -160,7 +160,7 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7",
     )
 }
 
-/// The access-change query: the four change events in the window, one row each, only the
+/// The access-change query: the change events in the window, one row each, only the
 /// columns a change needs, pruned like the evidence query. `requestparameters` and
 /// `responseelements` are JSON text in both table styles.
 pub fn change_query(
@@ -172,11 +172,13 @@ pub fn change_query(
     let identity = |json_path: &str| identity_field(shape, json_path);
     let request = |path: &str| format!("json_extract_scalar(requestparameters, '$.{path}')");
     let response = |path: &str| format!("json_extract_scalar(responseelements, '$.{path}')");
+    let object = |path: &str| format!("json_format(json_extract(requestparameters, '$.{path}'))");
     let fields = ChangeFields {
         column: &lowercase_column,
         identity: &identity,
         request: &request,
         response: &response,
+        request_object: &object,
     };
     format!(
         "SELECT {select}

@@ -11,7 +11,7 @@
 pub mod setup;
 pub mod sql;
 
-use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
+use super::query_rows::{changes_from_events, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, SourceWarning, Window};
 use crate::aws::{with_role, AwsError, Caller, PollPacer, RateLimiter};
 use aws_config::SdkConfig;
@@ -108,7 +108,7 @@ pub async fn read_cloudwatch(
         .query_all(whole, sql::change_query, &mut evidence.source.queries)
         .await
     {
-        Ok(rows) => evidence.changes = changes_from_rows(rows)?,
+        Ok(rows) => evidence.changes = changes_from_events(rows)?,
         Err(CloudWatchError::QueryEnded { query_id, status }) => {
             evidence.source.warnings.push(SourceWarning::misses_changes(&format!(
                 "the access-change query {query_id} ended {status}; run the report again, and if it fails again check the query in the Logs Insights console"

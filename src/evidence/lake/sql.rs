@@ -94,7 +94,7 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7",
     )
 }
 
-/// The access-change query for `window` over `store`: the four change events, one row each,
+/// The access-change query for `window` over `store`: the change events, one row each,
 /// only the columns a change needs, bounded by the same window.
 pub fn change_query(store: &StoreRef, window: &Window) -> String {
     // Lake's free-form objects are `map<string,string>`: a nested object (`memberId`) is
@@ -107,6 +107,7 @@ pub fn change_query(store: &StoreRef, window: &Window) -> String {
         identity: &identity,
         request: &request,
         response: &response,
+        request_object: &request,
     };
     format!(
         "SELECT {select}
