@@ -83,16 +83,15 @@ pub enum EvidenceSource {
 }
 
 impl EvidenceSource {
-    /// The source, told the instance's Regions: LookupEvents and Athena read them unless
-    /// Regions were given, and Lake checks that its store records them.
+    /// The source, told the instance's Regions: LookupEvents reads them unless Regions were
+    /// given, and Lake checks that its store records them. Athena reads every Region's
+    /// partitions unless Regions were given: a Region removed from the instance during the
+    /// window is no longer listed, and its uses must still count.
     fn in_regions(&self, regions: &[String]) -> EvidenceSource {
         let mut source = self.clone();
         match &mut source {
             EvidenceSource::CloudTrailLookup(options) if options.regions.is_empty() => {
                 options.regions = regions.to_vec();
-            }
-            EvidenceSource::Athena(options) if options.scope.regions.is_empty() => {
-                options.scope.regions = regions.to_vec();
             }
             EvidenceSource::CloudTrailLake(options) => options.instance_regions = regions.to_vec(),
             _ => {}

@@ -128,7 +128,7 @@ data "aws_iam_policy_document" "required_bucket_policy" {
   statement {
     sid       = "CredentialReportWrites"
     actions   = ["s3:PutObject"]
-    resources = ["${local.bucket_arn}/${local.reports_key_prefix}*", "${local.bucket_arn}/${local.latest_key_prefix}*"]
+    resources = ["${local.bucket_arn}/${local.reports_key_prefix}*", "${local.bucket_arn}/${local.latest_key_prefix}*", "${local.bucket_arn}/${local.latest_pointer_key}"]
     principals {
       type        = "AWS"
       identifiers = [aws_iam_role.lambda.arn]
@@ -136,9 +136,19 @@ data "aws_iam_policy_document" "required_bucket_policy" {
   }
 
   statement {
-    sid       = "CredentialReportCopySource"
+    sid       = "CredentialReportReads"
     actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/${local.reports_key_prefix}*"]
+    resources = ["${local.bucket_arn}/${local.reports_key_prefix}*", "${local.bucket_arn}/${local.latest_key_prefix}*", "${local.bucket_arn}/${local.latest_pointer_key}"]
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.lambda.arn]
+    }
+  }
+
+  statement {
+    sid       = "CredentialReportUndoFirstLatestCopies"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/${local.latest_key_prefix}*"]
     principals {
       type        = "AWS"
       identifiers = [aws_iam_role.lambda.arn]

@@ -293,18 +293,33 @@ data "aws_iam_policy_document" "lambda" {
 
   statement {
     sid = "WriteReports"
-    # Archive keys are written once (If-None-Match: *), then copied to latest/.
+    # Archive keys are written once (If-None-Match: *), copied to latest/, then latest.json
+    # points to the complete set.
     actions = ["s3:PutObject"]
     resources = [
       "${local.bucket_arn}/${local.reports_key_prefix}*",
       "${local.bucket_arn}/${local.latest_key_prefix}*",
+      "${local.bucket_arn}/${local.latest_pointer_key}",
     ]
   }
 
   statement {
-    sid       = "ReadArchivedReports"
-    actions   = ["s3:GetObject"] # source of the copy to latest/
-    resources = ["${local.bucket_arn}/${local.reports_key_prefix}*"]
+    sid = "ReadReports"
+    # The copy's source, the checks that each copy holds its source's bytes, and the
+    # previous pointer (to put latest/ back if a copy fails).
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bucket_arn}/${local.reports_key_prefix}*",
+      "${local.bucket_arn}/${local.latest_key_prefix}*",
+      "${local.bucket_arn}/${local.latest_pointer_key}",
+    ]
+  }
+
+  statement {
+    sid = "UndoFirstLatestCopies"
+    # Only when the first publish's copy to latest/ fails: its partial copies are removed.
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/${local.latest_key_prefix}*"]
   }
 
   dynamic "statement" {

@@ -15,6 +15,7 @@ locals {
   key_prefix          = var.report_prefix == "" ? "" : "${var.report_prefix}/"
   reports_key_prefix  = "${local.key_prefix}reports/"
   latest_key_prefix   = "${local.key_prefix}latest/"
+  latest_pointer_key  = "${local.key_prefix}latest.json"
   latest_report_key   = "${local.latest_key_prefix}credential-report.csv"
   latest_manifest_key = "${local.latest_key_prefix}credential-report.manifest.json"
   # Checkpoints of a directory read that spans invocations (step-functions), one folder a run:

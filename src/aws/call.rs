@@ -152,11 +152,16 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Whether a failure that is not a service answer could pass on retry: network errors and
-/// timeouts can; a request that could not even be built or signed (say, no credentials) cannot.
+/// timeouts can, and so can a connection closed before the reply was complete (which the
+/// connector reports as "other": the request may have been applied, which every write of this
+/// tool allows for); a request that could not even be built or signed (say, no credentials)
+/// cannot.
 fn is_retryable_kind<E, R>(error: &SdkError<E, R>) -> bool {
     match error {
         SdkError::ServiceError(_) => true,
-        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::DispatchFailure(failure) => {
+            failure.is_io() || failure.is_timeout() || failure.is_other()
+        }
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
         _ => false,
     }

@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use idc_credential_report::evidence::{parse_as_of, Window};
+use idc_credential_report::output::commit::{lock_report_set, WriterLock};
 use idc_credential_report::output::s3::S3Target;
 use idc_credential_report::output::state::StateLocation;
 use idc_credential_report::output::target::{check_local_output, Inputs};
@@ -90,9 +91,11 @@ impl GenerateArgs {
         let started = Instant::now();
         let request = self.request()?;
         let s3_target = self.s3_target()?;
-        if s3_target.is_none() && self.output.as_os_str() != "-" {
-            self.check_local_output(&request)?;
-        }
+        // One writer per report set, from the checks to the last rename.
+        let _writer = match s3_target.is_none() && self.output.as_os_str() != "-" {
+            true => Some(self.check_local_output(&request)?),
+            false => None,
+        };
         let session = AwsSession::default();
         let ticker = match &request.directory {
             DirectorySource::Aws(options) | DirectorySource::AwsResumable(options, _) => {
@@ -146,8 +149,9 @@ impl GenerateArgs {
     }
 
     /// Refuses, before any work, an --output that would replace an input, a device or a
-    /// folder, or that the next run would read as evidence.
-    fn check_local_output(&self, request: &ReportRequest) -> anyhow::Result<()> {
+    /// folder, or that the next run would read as evidence, or that another run is writing;
+    /// returns the writer lock.
+    fn check_local_output(&self, request: &ReportRequest) -> anyhow::Result<WriterLock> {
         let mut inputs = Inputs::default();
         match &request.directory {
             DirectorySource::SnapshotFile(path) => inputs.files.push(path.clone()),
@@ -167,7 +171,7 @@ impl GenerateArgs {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         check_local_output(&self.output, &artifact_names(&name), &inputs)?;
-        Ok(())
+        Ok(lock_report_set(&self.output)?)
     }
 
     fn write(&self, generated: Generated) -> anyhow::Result<()> {

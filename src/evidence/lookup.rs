@@ -60,6 +60,10 @@ pub async fn read_lookup(
         total = total.merge(read_region(config, region, window, caller).await?);
     }
     let mut evidence = total.into_evidence("cloudtrail-lookup", &regions.join(","));
+    evidence.source.warnings.push(SourceWarning::new(
+        "removed_regions_unseen",
+        format!("event history is read Region by Region, in the Regions listed now ({}): a Region removed from the instance during the window is no longer listed, and uses made there cannot be seen. If the instance had another Region in the window, add it to --cloudtrail-lookup", regions.join(", ")),
+    ));
     evidence.source.regions = regions;
     let history_start = chrono::Utc::now() - chrono::Duration::days(i64::from(HISTORY_DAYS));
     if window.start() < history_start {

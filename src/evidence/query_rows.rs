@@ -7,7 +7,7 @@ use super::changes::{normalize, Actor, Change, ChangeKind};
 use super::cloudtrail::{observe, parse_event_time, use_kind, Observation};
 use super::scim;
 use super::{Evidence, SourceInfo, UsageKey, UseKind, UserRef};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The columns of the evidence query's result, in order.
 pub const COLUMNS: [&str; 9] = [
@@ -22,16 +22,33 @@ pub const COLUMNS: [&str; 9] = [
     "event_count",
 ];
 
+/// A result row that cannot be read: the run stops rather than drop evidence silently.
 #[derive(Debug, thiserror::Error)]
-#[error("a result row has no readable {column}: {row:?}")]
+#[error("query {query} returned a row whose {column} cannot be read ({value:?}); the row: {row:?}. Evidence is never dropped silently: run the report again, and if the row comes back, look at the query in the service's console")]
 pub struct RowError {
+    /// The id of the query (or queries) the row came from.
+    pub query: String,
     pub column: &'static str,
-    pub row: HashMap<String, String>,
+    pub value: String,
+    /// The row, sorted by column.
+    pub row: BTreeMap<String, String>,
 }
 
-/// Turns result rows into evidence by the same rules the log reader applies to events.
+impl RowError {
+    fn new(query: &str, column: &'static str, row: HashMap<String, String>) -> RowError {
+        RowError {
+            query: query.to_owned(),
+            column,
+            value: row.get(column).cloned().unwrap_or_default(),
+            row: row.into_iter().collect(),
+        }
+    }
+}
+
+/// Turns the rows of `query` into evidence by the same rules the log reader applies to events.
 pub(crate) fn evidence_from_rows(
     rows: Vec<HashMap<String, String>>,
+    query: &str,
     mut info: SourceInfo,
 ) -> Result<Evidence, RowError> {
     let mut evidence = Evidence::default();
@@ -47,8 +64,9 @@ pub(crate) fn evidence_from_rows(
         } else {
             "sso.amazonaws.com"
         };
+        // The query asks for the use events only: another name means a row it cannot be.
         let Some(kind) = use_kind(source, event_name) else {
-            continue;
+            return Err(RowError::new(query, "event_name", row));
         };
         let (account_id, role_name) = match (kind, text("account_id"), text("role_name")) {
             (UseKind::PortalSignIn, _, _) => (String::new(), String::new()),
@@ -68,14 +86,11 @@ pub(crate) fn evidence_from_rows(
         let time = text("last_event_time").and_then(parse_event_time);
         let count = text("event_count").and_then(|c| c.parse::<u64>().ok());
         let (Some(time), Some(count)) = (time, count) else {
-            return Err(RowError {
-                column: if time.is_none() {
-                    "last_event_time"
-                } else {
-                    "event_count"
-                },
-                row,
-            });
+            let column = match time {
+                None => "last_event_time",
+                Some(_) => "event_count",
+            };
+            return Err(RowError::new(query, column, row));
         };
         info.evidence_events += count;
         match kind {
@@ -128,18 +143,23 @@ pub const SCIM_COLUMNS: [&str; 2] = ["scim_group_id", "scim_body"];
 /// Turns the change query's rows into changes, as the log reader reads the same events.
 pub(crate) fn changes_from_rows(
     rows: Vec<HashMap<String, String>>,
+    query: &str,
 ) -> Result<Vec<Change>, RowError> {
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
         let text = |column: &str| row.get(column).cloned().unwrap_or_default();
         let Some(kind) = ChangeKind::of_event(&text("event_source"), &text("event_name")) else {
-            continue;
+            let column = match ChangeKind::ALL
+                .iter()
+                .any(|k| k.event_name() == text("event_name"))
+            {
+                true => "event_source",
+                false => "event_name",
+            };
+            return Err(RowError::new(query, column, row));
         };
         let Some(time) = row.get("event_time").and_then(|t| parse_event_time(t)) else {
-            return Err(RowError {
-                column: "event_time",
-                row,
-            });
+            return Err(RowError::new(query, "event_time", row));
         };
         let mut change = Change::new(kind, time);
         change.event_id = text("event_id");
@@ -175,18 +195,17 @@ pub(crate) fn changes_from_rows(
 /// `@message` holds it), read by the log reader's own rules.
 pub(crate) fn changes_from_events(
     rows: Vec<HashMap<String, String>>,
+    query: &str,
 ) -> Result<Vec<Change>, RowError> {
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
         let json = row.get(EVENT_JSON_COLUMN).map(String::as_str).unwrap_or("");
         match observe(json.as_bytes()) {
             Ok(Some(Observation::Changes(found))) => changes.extend(found),
-            Ok(_) => {}
-            Err(_) => {
-                return Err(RowError {
-                    column: EVENT_JSON_COLUMN,
-                    row,
-                })
+            // The query asks for change events only; a failed one is no change.
+            Ok(Some(Observation::Failed) | None) => {}
+            Ok(Some(Observation::Use { .. })) | Err(_) => {
+                return Err(RowError::new(query, EVENT_JSON_COLUMN, row))
             }
         }
     }
@@ -311,4 +330,85 @@ pub(crate) fn change_events_condition(column: &dyn Fn(&str) -> String) -> String
 /// Lake's are case-insensitive).
 pub(crate) fn lowercase_column(name: &str) -> String {
     name.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[(&str, &str)]) -> HashMap<String, String> {
+        cells
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn use_row(event_name: &str, time: &str, count: &str) -> HashMap<String, String> {
+        row(&[
+            ("on_behalf_of_user_id", "u-1"),
+            ("event_name", event_name),
+            ("account_id", "111122223333"),
+            ("role_name", "ReadOnly"),
+            ("last_event_time", time),
+            ("event_count", count),
+        ])
+    }
+
+    fn evidence_error(row: HashMap<String, String>) -> RowError {
+        evidence_from_rows(vec![row], "q-1", SourceInfo::default()).unwrap_err()
+    }
+
+    #[test]
+    fn a_readable_row_is_evidence() {
+        let good = use_row("Federate", "2026-07-01T00:00:00Z", "3");
+        let evidence = evidence_from_rows(vec![good], "q-1", SourceInfo::default()).unwrap();
+        assert_eq!(evidence.source.console_events, 3);
+    }
+
+    #[test]
+    fn an_unreadable_cell_stops_the_run_naming_the_query_and_the_cell() {
+        for (bad, column) in [
+            (
+                use_row("ConsoleLogin", "2026-07-01T00:00:00Z", "1"),
+                "event_name",
+            ),
+            (use_row("Federate", "yesterday", "1"), "last_event_time"),
+            (
+                use_row("Federate", "2026-07-01T00:00:00Z", "-1"),
+                "event_count",
+            ),
+            (
+                use_row("Federate", "2026-07-01T00:00:00Z", ""),
+                "event_count",
+            ),
+        ] {
+            let error = evidence_error(bad);
+            assert_eq!((error.query.as_str(), error.column), ("q-1", column));
+            let message = error.to_string();
+            assert!(
+                message.starts_with("query q-1 returned a row whose"),
+                "{message}"
+            );
+        }
+        let changes = |cells: &[(&str, &str)]| changes_from_rows(vec![row(cells)], "q-2");
+        let unknown = changes(&[
+            ("event_source", "sso.amazonaws.com"),
+            ("event_name", "Other"),
+        ]);
+        assert_eq!(unknown.unwrap_err().column, "event_name");
+        let moved = changes(&[
+            ("event_source", "iam.amazonaws.com"),
+            ("event_name", "CreateGroup"),
+        ]);
+        assert_eq!(moved.unwrap_err().column, "event_source");
+        let untimed = changes(&[
+            ("event_source", "identitystore.amazonaws.com"),
+            ("event_name", "CreateGroupMembership"),
+            ("event_time", "soon"),
+        ]);
+        assert_eq!(untimed.unwrap_err().value, "soon");
+        let damaged =
+            changes_from_events(vec![row(&[(EVENT_JSON_COLUMN, "{\"eventName\"")])], "q-3");
+        assert_eq!(damaged.unwrap_err().query, "q-3");
+    }
 }

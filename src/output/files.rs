@@ -1,7 +1,7 @@
 //! Putting the report and manifest in place: both are written to temporary files beside the
-//! destination (mode 0600) and renamed only when complete, so a failed run never leaves a
-//! partial file and never destroys the previous report; temporary files of killed runs are
-//! swept before writing.
+//! destination (mode 0600) and renamed only when complete (a set of files through
+//! [`super::commit`]), so a failed run never leaves a partial file and never destroys the
+//! previous report; temporary files of killed runs are swept before writing.
 
 use super::html::render_html;
 use super::report_csv::{write_changes_csv, write_csv, write_users_csv};
@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     #[error("cannot write {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("another run is writing the report set {report} (it holds {lock}): wait for it to finish, or choose another --output")]
+    Busy { report: PathBuf, lock: PathBuf },
 }
 
 /// `report.csv` -> `report.manifest.json`; other names get `.manifest.json` appended.
@@ -43,7 +45,7 @@ pub fn write_report_files(report: &Path, artifacts: &[Artifact]) -> Result<(), O
         for ((tmp, _), artifact) in paths.iter().zip(artifacts) {
             write_file(tmp, |w| w.write_all(&artifact.body))?;
         }
-        paths.iter().try_for_each(|(tmp, path)| rename(tmp, path))
+        super::commit::commit(&paths)
     })();
     if result.is_err() {
         for (tmp, _) in &paths {
@@ -87,7 +89,14 @@ const NAME_MAX: usize = 255;
 /// `.NAME.PID.tmp` beside `path`; a name too long for that is cut and given a hash, so that
 /// any name that fits the file system can be written.
 fn temp_path(path: &Path) -> PathBuf {
-    path.with_file_name(format!(".{}.{}.tmp", temp_stem(path), std::process::id()))
+    temp_path_with(path, "tmp")
+}
+
+/// `.NAME.PID.<extension>` beside `path` (`tmp`: a file being written; `old`: the previous
+/// content, kept while a report set is committed).
+pub(crate) fn temp_path_with(path: &Path, extension: &str) -> PathBuf {
+    let name = format!(".{}.{}.{extension}", temp_stem(path), std::process::id());
+    path.with_file_name(name)
 }
 
 fn temp_stem(path: &Path) -> String {
@@ -126,7 +135,7 @@ fn sweep_stale_temps(path: &Path) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name
             .strip_prefix(&prefix)
-            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|rest| rest.strip_suffix(".tmp").or(rest.strip_suffix(".old")))
             .and_then(|pid| pid.parse::<u32>().ok());
         let stale = pid.is_some_and(|pid| {
             pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()

@@ -2,8 +2,10 @@
 //! manifest, put in place
 //! without ever leaving a partial file where a previous report was.
 
+pub mod commit;
 mod files;
 mod html;
+mod latest;
 mod manifest;
 mod report_csv;
 pub mod s3;

@@ -1,8 +1,16 @@
-//! Putting the report (and the files beside it) in the security bucket: first under a dated archive key that is never
-//! overwritten, then copied to `latest/`. A run that fails before the copy leaves `latest/`
-//! as it was; the `year=/month=/day=` layout lets Athena and QuickSight read the history as a
-//! partitioned table.
+//! Putting the report set in the security bucket, so that no reader ever gets a mixed set:
+//! 1. every file under a dated archive key, never overwritten (a key that exists already is
+//!    accepted only if its `sha256` metadata is this file's: this run's own earlier write whose
+//!    reply was lost);
+//! 2. copies to `latest/` (kept for readers that expect fixed names), the manifest last; if a
+//!    copy fails, `latest/` is put back to the previous set (from the archive the previous
+//!    pointer names), or emptied of this run's copies if there was none;
+//! 3. `latest.json`, one PUT and so atomic: the pointer to the archive set, written last. A
+//!    reader that wants a consistent set reads it and then the immutable archive objects.
+//!
+//! The `year=/month=/day=` layout lets Athena and QuickSight read the history as a table.
 
+use super::latest::{Bucket, Pointer};
 use super::Artifact;
 use crate::aws::{AwsError, Caller, RateLimiter};
 use aws_sdk_s3::primitives::ByteStream;
@@ -65,11 +73,18 @@ impl S3Target {
     pub fn latest_stem(&self) -> String {
         format!("{}latest/credential-report", self.prefix)
     }
+
+    /// `prefix/latest.json`: the pointer to the latest complete set.
+    pub fn pointer_key(&self) -> String {
+        format!("{}latest.json", self.prefix)
+    }
 }
 
 /// Where a published report is.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Published {
+    /// `latest.json`: the pointer to the complete set (see the module's doc).
+    pub latest_pointer_s3_uri: String,
     pub report_s3_uri: String,
     pub users_s3_uri: String,
     pub html_s3_uri: String,
@@ -84,45 +99,65 @@ pub struct Published {
 
 const S3_RATE: f64 = 50.0;
 
-/// Writes the archive objects (refusing to overwrite), then copies them to `latest/`. The
-/// artifacts' names are `<archive stem file name><suffix>` (see [`S3Target::archive_stem`]).
+/// Publishes the report set (see the module's doc). The artifacts' names are `<archive stem
+/// file name><suffix>` (see [`S3Target::archive_stem`]), the manifest last.
 pub async fn publish(
     client: &aws_sdk_s3::Client,
     target: &S3Target,
     as_of: DateTime<Utc>,
     artifacts: &[Artifact],
 ) -> Result<Published, AwsError> {
-    let caller = Caller::default();
-    let limiter = RateLimiter::per_second(S3_RATE);
+    let s3 = Bucket {
+        client,
+        target,
+        caller: Caller::default(),
+        limiter: RateLimiter::per_second(S3_RATE),
+    };
     let archive = target.archive_stem(as_of);
-    let latest = target.latest_stem();
-    for artifact in artifacts {
+    let (manifest, files) = artifacts
+        .split_last()
+        .expect("a report set ends with its manifest");
+    for artifact in files {
         let key = format!("{archive}{}", artifact.suffix);
-        put_new(client, &caller, &limiter, target, &key, artifact).await?;
+        put_new(client, &s3.caller, &s3.limiter, target, &key, artifact).await?;
     }
-    for artifact in artifacts {
-        let (from, to) = (
-            format!("{archive}{}", artifact.suffix),
-            format!("{latest}{}", artifact.suffix),
-        );
-        copy(client, &caller, &limiter, target, &from, &to).await?;
-    }
+    let key = format!("{archive}{}", manifest.suffix);
+    let object = new_object(&key, manifest);
+    let manifest_sha256 = match put_absent(client, &s3.caller, &s3.limiter, target, &object).await?
+    {
+        Created::Different => s3.adopt_archived_manifest(&key, manifest).await?,
+        Created::New | Created::Same => super::sha256_hex(&manifest.body),
+    };
+    let pointer = Pointer {
+        archive_stem: archive.clone(),
+        suffixes: artifacts.iter().map(|a| a.suffix.to_owned()).collect(),
+        manifest_sha256,
+    };
+    let previous = s3.read_pointer().await?;
+    s3.copy_to_latest(&pointer, previous.as_ref()).await?;
+    s3.write_pointer(&pointer).await?;
+    Ok(published(target, &archive))
+}
+
+fn published(target: &S3Target, archive: &str) -> Published {
+    let latest = target.latest_stem();
     let uri = |stem: &str, suffix: &str| target.uri(&format!("{stem}{suffix}"));
-    Ok(Published {
-        report_s3_uri: uri(&archive, ".csv"),
-        users_s3_uri: uri(&archive, ".users.csv"),
-        html_s3_uri: uri(&archive, ".html"),
-        changes_s3_uri: uri(&archive, ".changes.csv"),
-        manifest_s3_uri: uri(&archive, ".manifest.json"),
+    Published {
+        latest_pointer_s3_uri: target.uri(&target.pointer_key()),
+        report_s3_uri: uri(archive, ".csv"),
+        users_s3_uri: uri(archive, ".users.csv"),
+        html_s3_uri: uri(archive, ".html"),
+        changes_s3_uri: uri(archive, ".changes.csv"),
+        manifest_s3_uri: uri(archive, ".manifest.json"),
         latest_s3_uri: uri(&latest, ".csv"),
         latest_users_s3_uri: uri(&latest, ".users.csv"),
         latest_html_s3_uri: uri(&latest, ".html"),
         latest_changes_s3_uri: uri(&latest, ".changes.csv"),
         latest_manifest_s3_uri: uri(&latest, ".manifest.json"),
-    })
+    }
 }
 
-fn encryption(target: &S3Target) -> Option<ServerSideEncryption> {
+pub(crate) fn encryption(target: &S3Target) -> Option<ServerSideEncryption> {
     target
         .kms_key_arn
         .as_ref()
@@ -137,12 +172,15 @@ async fn put_new(
     key: &str,
     artifact: &Artifact,
 ) -> Result<(), AwsError> {
-    let object = NewObject {
+    put_new_object(client, caller, limiter, target, &new_object(key, artifact)).await
+}
+
+fn new_object<'a>(key: &'a str, artifact: &'a Artifact) -> NewObject<'a> {
+    NewObject {
         key,
         content_type: artifact.content_type,
         body: &artifact.body,
-    };
-    put_new_object(client, caller, limiter, target, &object).await
+    }
 }
 
 /// An object to create, never to overwrite.
@@ -153,7 +191,8 @@ pub struct NewObject<'a> {
 }
 
 /// Creates `object` in the target's bucket (SSE-KMS with the target's key, SHA-256 checksum);
-/// an object already at that key is an error, never overwritten.
+/// an object already at that key is an error, never overwritten, unless it holds the same
+/// bytes (a retry after a lost reply finds its own write).
 pub async fn put_new_object(
     client: &aws_sdk_s3::Client,
     caller: &Caller,
@@ -161,6 +200,33 @@ pub async fn put_new_object(
     target: &S3Target,
     object: &NewObject<'_>,
 ) -> Result<(), AwsError> {
+    match put_absent(client, caller, limiter, target, object).await? {
+        Created::Different => Err(exists_already(&target.uri(object.key))),
+        Created::New | Created::Same => Ok(()),
+    }
+}
+
+pub(crate) fn exists_already(uri: &str) -> AwsError {
+    AwsError::Other(format!(
+        "{uri} exists already with other content, and this tool never overwrites what it wrote before"
+    ))
+}
+
+/// What a create-only PUT found at its key.
+pub(crate) enum Created {
+    New,
+    /// An object with the same SHA-256 (`sha256` metadata) was there.
+    Same,
+    Different,
+}
+
+pub(crate) async fn put_absent(
+    client: &aws_sdk_s3::Client,
+    caller: &Caller,
+    limiter: &RateLimiter,
+    target: &S3Target,
+    object: &NewObject<'_>,
+) -> Result<Created, AwsError> {
     let result = put_object_if(
         client,
         caller,
@@ -171,14 +237,34 @@ pub async fn put_new_object(
     )
     .await;
     match result {
+        Ok(_) => Ok(Created::New),
         Err(AwsError::Service { code, .. }) if code == "PreconditionFailed" => {
-            Err(AwsError::Other(format!(
-                "{} exists already, and this tool never overwrites what it wrote before",
-                target.uri(object.key)
-            )))
+            let there = stored_sha256(client, caller, limiter, target, object.key).await?;
+            match there.as_deref() == Some(super::sha256_hex(object.body).as_str()) {
+                true => Ok(Created::Same),
+                false => Ok(Created::Different),
+            }
         }
-        other => other.map(|_| ()),
+        Err(error) => Err(error),
     }
+}
+
+/// The user metadata that records an object's SHA-256 (hex), set by every PUT of this tool.
+const SHA256_METADATA: &str = "sha256";
+
+pub(crate) async fn stored_sha256(
+    client: &aws_sdk_s3::Client,
+    caller: &Caller,
+    limiter: &RateLimiter,
+    target: &S3Target,
+    key: &str,
+) -> Result<Option<String>, AwsError> {
+    let head = caller
+        .call(limiter, "s3:GetObject", &target.uri(key), || {
+            client.head_object().bucket(&target.bucket).key(key).send()
+        })
+        .await?;
+    Ok(head.metadata.and_then(|m| m.get(SHA256_METADATA).cloned()))
 }
 
 /// What a put requires of the object already at its key.
@@ -210,6 +296,7 @@ pub async fn put_object_if(
                 .body(ByteStream::from(object.body.to_vec()))
                 .content_type(object.content_type)
                 .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .metadata(SHA256_METADATA, super::sha256_hex(object.body))
                 .set_server_side_encryption(encryption(target))
                 .set_ssekms_key_id(target.kms_key_arn.clone());
             match precondition {
@@ -267,32 +354,6 @@ pub fn client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(config.endpoint_url().is_some())
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
-}
-
-async fn copy(
-    client: &aws_sdk_s3::Client,
-    caller: &Caller,
-    limiter: &RateLimiter,
-    target: &S3Target,
-    from: &str,
-    to: &str,
-) -> Result<(), AwsError> {
-    let resource = target.uri(to);
-    let source = format!("{}/{}", target.bucket, from);
-    caller
-        .call(limiter, "s3:PutObject", &resource, || {
-            client
-                .copy_object()
-                .bucket(&target.bucket)
-                .key(to)
-                .copy_source(&source)
-                .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                .set_server_side_encryption(encryption(target))
-                .set_ssekms_key_id(target.kms_key_arn.clone())
-                .send()
-        })
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

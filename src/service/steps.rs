@@ -18,7 +18,7 @@ use tokio::time::Instant;
 #[serde(untagged)]
 pub enum Answer {
     Read(ReadAnswer),
-    Report(Response),
+    Report(Box<Response>),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,9 +52,9 @@ pub async fn handle(
     deadline: Instant,
 ) -> Result<Answer, Error> {
     let Some(step) = invocation.step else {
-        return Ok(Answer::Report(
+        return Ok(Answer::Report(Box::new(
             run_once(settings, invocation, deadline).await?,
-        ));
+        )));
     };
     let state = RunState::new(settings, invocation.run_id.as_deref())?;
     let session = AwsSession::default();
@@ -70,7 +70,7 @@ pub async fn handle(
                 location,
             };
             let response = Box::pin(report_from(settings, invocation, directory, deadline)).await?;
-            Ok(Answer::Report(response))
+            Ok(Answer::Report(Box::new(response)))
         }
     }
 }

@@ -17,9 +17,11 @@ fn scratch_with_previous_report() -> Scratch {
 }
 
 /// Every file in `out/`, by name, with its content.
+/// The files in `out`, except the writer lock that every run leaves (empty, see README).
 fn output_files(s: &Scratch) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(s.path("out"))
         .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != ".report.lock")
         .map(|e| {
             let e = e.unwrap();
             (
@@ -412,4 +414,19 @@ fn a_long_file_name_that_fits_the_file_system_is_written() {
     assert_success(&s.generate(&["--output", &output]));
     let written = read_rows(std::path::Path::new(&output));
     assert_eq!(written.len(), 1);
+}
+
+#[test]
+fn a_second_run_writing_the_same_report_set_is_refused_before_any_work() {
+    let s = scratch_with_previous_report();
+    // Another run holds the writer lock (as `generate` does from its checks to its last rename).
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(s.path("out").join(".report.lock"))
+        .expect("the previous run left its (empty) lock file");
+    lock.lock().unwrap();
+    assert_fails_keeping_previous(&s, &[], &["another run is writing", ".report.lock"]);
+    drop(lock);
+    assert_success(&s.generate(&[]));
 }

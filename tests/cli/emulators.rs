@@ -257,3 +257,33 @@ pub fn roles_assumed(dir: &Path) -> usize {
         .filter(|(a, _)| a == "sts:AssumeRole")
         .count()
 }
+
+/// The fault-injecting proxy in front of `upstream` (tests/emulators/fault_proxy.py).
+pub fn fault_proxy(upstream: &Emulator) -> Emulator {
+    Emulator::start(
+        "fault_proxy.py",
+        &["--upstream".to_owned(), upstream.endpoint()],
+    )
+}
+
+/// Arms the proxy to fail its `request`-th request from now on with `kind` (0: disarm);
+/// answers how many requests it saw since it was last armed, and whether the fault fired.
+pub fn arm_fault(proxy: &Emulator, request: usize, kind: &str) -> (u64, bool) {
+    let body = serde_json::json!({"request": request, "kind": kind}).to_string();
+    fault_control(proxy, &format!("POST /__fault HTTP/1.1\r\nHost: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()))
+}
+
+fn fault_control(proxy: &Emulator, request: &str) -> (u64, bool) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let status: serde_json::Value = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("the fault proxy answered {answer:?}: {e}"));
+    (
+        status["requests"].as_u64().unwrap(),
+        status["fired"].as_bool().unwrap(),
+    )
+}

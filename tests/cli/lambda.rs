@@ -268,7 +268,7 @@ pub const CONDITIONAL: [(&str, &str); 27] = [
     ),
     (
         "s3:DeleteObject",
-        "the Step Functions read-directory step (removes its checkpoint under PREFIX/state/)",
+        "the Step Functions read-directory step (removes its checkpoint under PREFIX/state/), and a first publish whose copy to latest/ failed",
     ),
     (
         "sso:ListAccountAssignmentsForPrincipal",

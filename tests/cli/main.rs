@@ -19,5 +19,6 @@ mod regions;
 mod removal;
 mod resume;
 mod rules;
+mod s3_faults;
 mod s3_output;
 mod util;

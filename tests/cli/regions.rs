@@ -152,6 +152,9 @@ fn event_history_looks_up_every_region_of_the_instance_unless_told_fewer() {
     assert!(std::fs::read(s.path("all.csv")).unwrap() == expected);
     assert_eq!(manifest["evidence"]["regions"], json!([PRIMARY, REPLICA]));
     assert!(warning(&manifest, "evidence_misses_regions").is_none());
+    // Event history cannot look up a Region that is no longer listed, and says so.
+    let removed = warning(&manifest, "removed_regions_unseen").expect("the removed-Region limit");
+    assert!(removed.contains("us-east-1, eu-west-1"), "{removed}");
 
     let (rows, manifest) = generate(
         &s,
@@ -176,9 +179,11 @@ fn athena_reads_every_region_partition_of_the_instance_unless_told_fewer() {
     let (rows, manifest) = generate(&s, &emulator.endpoint(), &athena_args, "all.csv");
     assert_replica_use_seen(&rows);
     assert!(std::fs::read(s.path("all.csv")).unwrap() == expected);
-    assert_eq!(manifest["evidence"]["regions"], json!([PRIMARY, REPLICA]));
+    // Every Region's partitions, not only the instance's listed ones: a Region removed from
+    // the instance during the window is listed nowhere now, and its uses still count.
+    assert_eq!(manifest["evidence"]["regions"], Value::Null);
     let sql = manifest["evidence"]["queries"][0]["sql"].as_str().unwrap();
-    assert!(sql.contains("IN ('us-east-1', 'eu-west-1')"), "{sql}");
+    assert!(!sql.contains("\"region\" IN"), "{sql}");
 
     let mut fewer = athena_args.to_vec();
     fewer.extend(["--athena-region", PRIMARY]);

@@ -85,12 +85,9 @@ pub async fn read_athena(
             format!("{name} has no partitions the query can restrict: every run scans (and pays for) the whole trail. See `idc-credential-report athena-ddl`"),
         ));
     }
-    let mut scope = options.scope.clone();
-    if scope.regions.is_empty() {
-        // Identity Center records its events in its own Region(s): without the instance's
-        // Regions (an old snapshot), the one the tool runs in.
-        scope.regions.extend(config.region().map(|r| r.to_string()));
-    }
+    // Without --athena-region every Region's partitions are read (a Region removed from the
+    // instance during the window is listed nowhere now); the account and days still prune.
+    let scope = options.scope.clone();
     if shape.partitions.region.is_some() {
         info.regions = scope.regions.clone();
     }
@@ -103,8 +100,9 @@ pub async fn read_athena(
     let (record, rows) = athena
         .query(evidence_query(&options.table, &shape, window, &scope))
         .await?;
+    let query_id = record.query_id.clone();
     info.queries.push(record);
-    let mut evidence = evidence_from_rows(rows, info)?;
+    let mut evidence = evidence_from_rows(rows, &query_id, info)?;
     if shape.additional_is_map.is_none() {
         evidence.source.warnings.push(SourceWarning::new(
             "portal_sign_ins_unchecked",
@@ -115,8 +113,8 @@ pub async fn read_athena(
         let (record, rows) = athena
             .query(change_query(&options.table, &shape, window, &scope))
             .await?;
+        evidence.changes = changes_from_rows(rows, &record.query_id)?;
         evidence.source.queries.push(record);
-        evidence.changes = changes_from_rows(rows)?;
     } else {
         evidence.source.warnings.push(SourceWarning::misses_changes(&format!(
             "{name} lacks one of the columns {} (as JSON text); recreate the table with the DDL from `idc-credential-report athena-ddl`",

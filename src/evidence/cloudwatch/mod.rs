@@ -102,13 +102,18 @@ pub async fn read_cloudwatch(
     let rows = logs
         .query_all(whole, sql::evidence_query, &mut info.queries)
         .await?;
-    let mut evidence = evidence_from_rows(rows, info)?;
+    let query_ids = used_query_ids(&info.queries[..]);
+    let mut evidence = evidence_from_rows(rows, &query_ids, info)?;
     // A failed change query leaves the report without changes, loudly, not without a report.
+    let first_change_query = evidence.source.queries.len();
     match logs
         .query_all(whole, sql::change_query, &mut evidence.source.queries)
         .await
     {
-        Ok(rows) => evidence.changes = changes_from_events(rows)?,
+        Ok(rows) => {
+            let query_ids = used_query_ids(&evidence.source.queries[first_change_query..]);
+            evidence.changes = changes_from_events(rows, &query_ids)?;
+        }
         Err(CloudWatchError::QueryEnded { query_id, status }) => {
             evidence.source.warnings.push(SourceWarning::misses_changes(&format!(
                 "the access-change query {query_id} ended {status}; run the report again, and if it fails again check the query in the Logs Insights console"
@@ -117,6 +122,16 @@ pub async fn read_cloudwatch(
         Err(error) => return Err(error),
     }
     Ok(evidence)
+}
+
+/// The ids of the queries whose rows were used (not those cut at the row limit).
+fn used_query_ids(queries: &[QueryRecord]) -> String {
+    let ids: Vec<&str> = queries
+        .iter()
+        .filter(|q| !q.truncated)
+        .map(|q| q.query_id.as_str())
+        .collect();
+    ids.join(", ")
 }
 
 struct Logs<'a> {

@@ -76,8 +76,9 @@ pub async fn read_lake(
     info.warnings = preflight::check(&store, window.lookback_days);
     info.regions = preflight::regions_recorded(&store, &options.instance_regions, config.region());
     let (record, rows) = lake.query(evidence_query(&options.store, window)).await?;
+    let query_id = record.query_id.clone();
     info.queries.push(record);
-    let mut evidence = evidence_from_rows(rows, info)?;
+    let mut evidence = evidence_from_rows(rows, &query_id, info)?;
     let holds_changes = !evidence
         .source
         .warnings
@@ -86,8 +87,8 @@ pub async fn read_lake(
     // A store that keeps no write events holds no changes: do not pay to scan it for them.
     if holds_changes {
         let (record, rows) = lake.query(change_query(&options.store, window)).await?;
+        evidence.changes = changes_from_rows(rows, &record.query_id)?;
         evidence.source.queries.push(record);
-        evidence.changes = changes_from_rows(rows)?;
     }
     Ok(evidence)
 }

@@ -38,7 +38,13 @@ pub(super) fn check(store: &GetEventDataStoreOutput, lookback_days: u32) -> Vec<
     }
     if !records_management_events(selectors, ReadOnly::False) {
         warnings.push(SourceWarning::misses_changes(
-            "the event data store does not record write management events, so it holds no CreateAccountAssignment, DeleteAccountAssignment, CreateGroupMembership or DeleteGroupMembership; add write events to its selectors",
+            "the event data store does not record write management events, so it holds no access change (CreateAccountAssignment, CreateGroupMembership, SCIM PatchGroup, ...); add write events to its selectors",
+        ));
+    }
+    if store.multi_region_enabled != Some(true) {
+        warnings.push(SourceWarning::new(
+            "removed_regions_unseen",
+            "the event data store is not multi-Region, so it records its own Region only: uses made in a Region removed from the instance during the window (or in any other Region) cannot be seen. A multi-Region store records every Region".into(),
         ));
     }
     if let Some(days) = store.retention_period {
