@@ -71,6 +71,7 @@ lint:
 ## Speed against the decompression floor and DuckDB (see README, "Benchmarks").
 bench: setup
 	bench/logs.sh
+	bench/memory.sh
 
 ## The Lambda zip: arm64, glibc 2.34 at most (package.sh checks both), bootstrap alone inside.
 test-package: setup

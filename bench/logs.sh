@@ -49,6 +49,15 @@ tool >/dev/null
 tool_keys=$("$python" -c 'import json,sys; a=json.load(open(sys.argv[1]))["attribution"]; print(sum(v for k, v in a.items() if k.startswith("keys_")))' /tmp/bench-report.manifest.json)
 [ "$duck_keys" = "$tool_keys" ] || { echo "DuckDB found $duck_keys evidence keys, this tool $tool_keys" >&2; exit 1; }
 
+# Peak memory of one run (maximum resident set size), when GNU time is there.
+peak_mb=unmeasured
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f %M -o /tmp/bench-time.txt target/release/idc-credential-report generate \
+    --directory-snapshot "$data/snapshot.json" --cloudtrail-logs "$data/logs/AWSLogs" \
+    --as-of 2026-11-22T00:00:00Z --output /tmp/bench-report.csv >/dev/null 2>&1
+  peak_mb="$(( $(tail -1 /tmp/bench-time.txt) / 1024 )) MB"
+fi
+
 t_floor=$(best_of_3 floor)
 t_tool=$(best_of_3 tool)
 t_duck=$(best_of_3 duck)
@@ -61,3 +70,4 @@ row() { awk -v n="$1" -v t="$2" -v u="$uncompressed" -v f="$t_floor" 'BEGIN { pr
 row "gzip -dc > /dev/null (decompression floor)" "$t_floor"
 row "idc-credential-report generate" "$t_tool"
 row "DuckDB read_json + GROUP BY" "$t_duck"
+echo "Peak memory of idc-credential-report generate: $peak_mb"

@@ -245,6 +245,10 @@ fn iam_actions(calls: &[(String, u64)]) -> BTreeSet<String> {
             "s3:CopyObject" => {
                 actions.extend(["s3:GetObject".to_owned(), "s3:PutObject".to_owned()])
             }
+            // HeadObject has no action of its own: IAM authorizes it as GetObject.
+            "s3:HeadObject" => {
+                actions.insert("s3:GetObject".to_owned());
+            }
             _ => {
                 actions.insert(action.clone());
             }

@@ -3,11 +3,17 @@
 //! A delivered file is `{"Records": [event, event, ...]}`; a hand-made one may also be a
 //! single event object. The scanner tracks only strings and nesting, cuts each element of the
 //! top-level `Records` array out of a sliding buffer, and hands it to the caller, so memory is
-//! bounded by the largest event, not the file. Each event is then parsed in full by serde.
+//! bounded by the largest event, not the file; an event larger than [`MAX_EVENT_BYTES`] is
+//! refused, so memory stays bounded whatever a file (or a gzip bomb) holds. Each event is then
+//! parsed in full by serde.
 
 use std::io::{self, Read};
 
 const CHUNK: usize = 256 * 1024;
+
+/// The largest event read: 16 MiB. CloudTrail's events are at most 256 KB, or 1 MB for an
+/// event data store set to large events (`MaxEventSize`), so anything larger is not one.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Top-level keys that make an object without `Records` an event.
 const EVENT_KEYS: [&str; 4] = ["eventTime", "eventName", "eventSource", "eventVersion"];
@@ -20,6 +26,8 @@ pub enum RecordsError {
     Syntax { offset: u64, message: &'static str },
     #[error("event {index} (Records[{index}]): {message}")]
     Event { index: u64, message: String },
+    #[error("an event (or the object around it) passes {} MiB at byte {offset}: CloudTrail's events are at most 1 MB, so this is not a CloudTrail log file", MAX_EVENT_BYTES / (1024 * 1024))]
+    TooLarge { offset: u64 },
 }
 
 /// Calls `on_event(index, bytes)` for every event in the stream.
@@ -142,6 +150,11 @@ impl<R: Read> Scanner<R> {
             self.last_key = self
                 .last_key
                 .map(|(s, e)| (s.saturating_sub(keep_from), e.saturating_sub(keep_from)));
+        }
+        if self.end > MAX_EVENT_BYTES {
+            return Err(RecordsError::TooLarge {
+                offset: self.dropped + self.end as u64,
+            });
         }
         if self.buf.len() - self.end < CHUNK / 2 {
             self.buf.resize(self.buf.len() + CHUNK, 0);
@@ -367,6 +380,26 @@ mod tests {
             self.0 = &self.0[1..];
             Ok(1)
         }
+    }
+
+    #[test]
+    fn an_event_past_the_cap_is_refused_while_the_file_may_be_any_size() {
+        use std::io::Read as _;
+        // One endless string inside one event: refused just past the cap, not read to the end.
+        let endless = b"{\"Records\": [{\"a\": \"".chain(io::repeat(b'x'));
+        let error = for_each_event(endless, |_, _| Ok(())).unwrap_err();
+        let RecordsError::TooLarge { offset } = error else {
+            panic!("{error}");
+        };
+        assert!((MAX_EVENT_BYTES as u64..MAX_EVENT_BYTES as u64 * 2).contains(&offset));
+        // Many small events make a large file, which streams.
+        let event = b"{\"eventName\": \"x\"},".repeat(2_000_000);
+        let file = [b"{\"Records\": [".as_slice(), &event, b"{}]}"].concat();
+        assert!(file.len() > 2 * MAX_EVENT_BYTES);
+        assert_eq!(
+            for_each_event(file.as_slice(), |_, _| Ok(())).unwrap(),
+            2_000_001
+        );
     }
 
     #[test]
