@@ -4,7 +4,7 @@ CARGO ?= cargo
 VENV  := .venv
 PY    := $(VENV)/bin/python
 
-.PHONY: test example setup lint locks lock bench clean test-package
+.PHONY: test example setup lint locks lock bench clean test-package man
 
 ## Runs every test: the Python locks, formatting, lints, unit and end-to-end tests, the
 ## emulators' own tests, and the static checks of the deployment.
@@ -72,6 +72,11 @@ lint:
 bench: setup
 	bench/logs.sh
 	bench/memory.sh
+
+## The man page, from the command-line definitions.
+man:
+	mkdir -p target/man
+	$(CARGO) run --quiet --locked --bin idc-credential-report -- man > target/man/idc-credential-report.1
 
 ## The Lambda zip: arm64, glibc 2.34 at most (package.sh checks both), bootstrap alone inside.
 test-package: setup

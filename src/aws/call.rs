@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -113,6 +114,7 @@ impl Caller {
             let error = match op().await {
                 Ok(value) => {
                     limiter.succeeded();
+                    CONNECTED.store(true, Ordering::Relaxed);
                     return Ok(value);
                 }
                 Err(error) => error,
@@ -128,8 +130,11 @@ impl Caller {
                 Failure::Transient => self.stats.update(action, |c| c.server_errors += 1),
                 _ => {}
             }
+            // A first call that cannot connect at all (DNS, refused, timed out) fails at
+            // once: retrying for half a minute would only hide the cause.
+            let unreachable = is_connect_error(&error) && !CONNECTED.load(Ordering::Relaxed);
             let retryable = matches!(failure, Failure::Throttled | Failure::Transient);
-            if retryable && attempt < self.policy.max_attempts {
+            if retryable && !unreachable && attempt < self.policy.max_attempts {
                 tokio::time::sleep(self.policy.delay(attempt)).await;
                 continue;
             }
@@ -149,6 +154,62 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     parts.dedup();
     parts.join(": ")
+}
+
+/// Set once any call of this process got an answer: from then on a connection failure is a
+/// blip worth retrying, not a network that cannot reach AWS.
+static CONNECTED: AtomicBool = AtomicBool::new(false);
+
+/// A request that never reached AWS: the name did not resolve, or the connection was refused
+/// or timed out (the connector says `Connect`, hyper's name for establishing the connection).
+fn is_connect_error<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let SdkError::DispatchFailure(failure) = error else {
+        return false;
+    };
+    let chain = error_chain(error);
+    (failure.is_io() || failure.is_timeout() || failure.is_other())
+        && [
+            "(Connect)",
+            "dns error",
+            "tcp connect error",
+            "connection refused",
+        ]
+        .iter()
+        .any(|mark| {
+            chain
+                .to_ascii_lowercase()
+                .contains(&mark.to_ascii_lowercase())
+        })
+}
+
+/// "tried Environment, Profile, ..." from the SDK's "Attempted:" list of the credential
+/// chain (one provider per line), else its message on one line.
+fn providers_tried(chain: &str) -> String {
+    let Some((_, attempted)) = chain.split_once("Attempted:") else {
+        return chain.replace('\n', " ");
+    };
+    let names: Vec<&str> = attempted
+        .lines()
+        .filter_map(|line| line.trim().split_once(':').map(|(name, _)| name))
+        .filter(|name| !name.is_empty() && !name.contains(' '))
+        .collect();
+    format!("tried {}", names.join(", "))
+}
+
+/// `; AWS_ENDPOINT_URL is URL` (and the service-specific ones) when an override is set.
+fn endpoint_override() -> String {
+    let set: Vec<String> = std::env::vars()
+        .filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL"))
+        .map(|(name, value)| format!("{name} is {value}"))
+        .collect();
+    match set.is_empty() {
+        true => String::new(),
+        false => format!("; {}", set.join(", ")),
+    }
 }
 
 /// Whether a failure that is not a service answer could pass on retry: network errors and
@@ -182,6 +243,25 @@ where
         .message()
         .map(str::to_owned)
         .unwrap_or_else(|| error_chain(&error));
+    let chain = error_chain(&error);
+    if chain.contains("Missing Region") || chain.contains("No region") {
+        return AwsError::NoRegion { action };
+    }
+    if chain.contains("loading credentials") || chain.contains("no credentials") {
+        return AwsError::NoCredentials {
+            action,
+            resource,
+            tried: providers_tried(&chain),
+        };
+    }
+    if is_connect_error(&error) {
+        return AwsError::Unreachable {
+            action,
+            resource,
+            message,
+            endpoint: endpoint_override(),
+        };
+    }
     if !matches!(error, SdkError::ServiceError(_)) {
         return AwsError::Transport {
             action,

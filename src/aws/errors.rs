@@ -23,6 +23,23 @@ pub enum AwsError {
         code: String,
         message: String,
     },
+    #[error("{action} on {resource}: no AWS credentials were found ({tried}): sign in with `aws sso login --profile NAME` and set AWS_PROFILE=NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; to run without AWS, give --directory-snapshot FILE and --cloudtrail-logs DIR")]
+    NoCredentials {
+        action: &'static str,
+        resource: String,
+        /// The providers of the chain that were tried, or the SDK's own words.
+        tried: String,
+    },
+    #[error("{action}: no AWS Region is set: set AWS_REGION (or `region` in your profile) to the Region of your IAM Identity Center instance, e.g. AWS_REGION=us-east-1")]
+    NoRegion { action: &'static str },
+    #[error("{action} on {resource}: cannot connect to AWS ({message}). Check the network and any proxy (HTTPS_PROXY){endpoint}")]
+    Unreachable {
+        action: &'static str,
+        resource: String,
+        message: String,
+        /// `; AWS_ENDPOINT_URL is ...` when an endpoint override is set.
+        endpoint: String,
+    },
     #[error("{action} on {resource}: could not call AWS (attempts: {attempts}): {message}")]
     Transport {
         action: &'static str,

@@ -8,6 +8,7 @@ use idc_credential_report::output::state::StateLocation;
 use std::time::Duration;
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Directory (read live from AWS when no --directory-snapshot)")]
 pub struct DirectoryArgs {
     /// Identity Center instance ARN. Default: the only instance `sso-admin ListInstances` returns.
     #[arg(long, value_name = "ARN")]
@@ -25,39 +26,24 @@ pub struct DirectoryArgs {
     pub assignment_strategy: AssignmentStrategy,
 
     /// Requests per second for all sso-admin APIs together (AWS quota: 20).
-    #[arg(long, value_name = "RATE", default_value_t = Rates::default().sso_admin)]
+    #[arg(help_heading = "Rates and retries", long, value_name = "RATE", default_value_t = Rates::default().sso_admin, value_parser = parse_rate)]
     pub sso_admin_rps: f64,
 
     /// Requests per second for each identitystore API (AWS quota: 20 per API).
-    #[arg(long, value_name = "RATE", default_value_t = Rates::default().identity_store)]
+    #[arg(help_heading = "Rates and retries", long, value_name = "RATE", default_value_t = Rates::default().identity_store, value_parser = parse_rate)]
     pub identitystore_rps: f64,
 
     /// Requests per second for organizations ListAccounts.
-    #[arg(long, value_name = "RATE", default_value_t = Rates::default().organizations)]
+    #[arg(help_heading = "Rates and retries", long, value_name = "RATE", default_value_t = Rates::default().organizations, value_parser = parse_rate)]
     pub organizations_rps: f64,
 
     /// Attempts per AWS call before a throttling or server error stops the run (1 to 20).
-    #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().max_attempts)]
+    #[arg(help_heading = "Rates and retries", long, value_name = "N", default_value_t = RetryPolicy::default().max_attempts, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
 }
 
 impl DirectoryArgs {
     pub fn options(&self) -> anyhow::Result<DirectoryOptions> {
-        for (flag, rate) in [
-            ("--sso-admin-rps", self.sso_admin_rps),
-            ("--identitystore-rps", self.identitystore_rps),
-            ("--organizations-rps", self.organizations_rps),
-        ] {
-            anyhow::ensure!(
-                rate > 0.0 && rate <= 1000.0,
-                "{flag} must be above 0 and at most 1000, not {rate}"
-            );
-        }
-        anyhow::ensure!(
-            (1..=20).contains(&self.max_attempts),
-            "--max-attempts must be between 1 and 20, not {}",
-            self.max_attempts
-        );
         Ok(DirectoryOptions {
             stats: Default::default(),
             retry: RetryPolicy {
@@ -77,8 +63,18 @@ impl DirectoryArgs {
     }
 }
 
+/// A request rate: above 0 and at most 1000 per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    match rate > 0.0 && rate <= 1000.0 {
+        true => Ok(rate),
+        false => Err(format!("{rate} is not above 0 and at most 1000")),
+    }
+}
+
 /// Flags that let a live read outlast one run, shared by `generate` and `snapshot`.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Reads that outlast one run")]
 pub struct ResumeArgs {
     /// Keep the read's progress here (a file, or s3://BUCKET/KEY): a run that stops at its
     /// --time-budget saves it, and the same command run again goes on from it. Removed when the

@@ -14,8 +14,20 @@ use idc_credential_report::pipeline::EvidenceSource;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The flags that name an evidence source: exactly one is required.
+pub const SOURCE_FLAGS: [&str; 5] = [
+    "cloudtrail_logs",
+    "event_data_store",
+    "athena_table",
+    "cloudwatch_log_group",
+    "cloudtrail_lookup",
+];
+
 #[derive(Args, Debug, Clone)]
 #[group(skip)]
+#[command(
+    next_help_heading = "Evidence (exactly one source: logs, Lake, Athena, CloudWatch Logs or event history)"
+)]
 pub struct EvidenceArgs {
     /// CloudTrail log files as delivered to S3 (AWSLogs/...; *.json.gz and *.json), read recursively.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["event_data_store", "lake_owner_account_id", "lake_role_arn", "athena_table"])]
@@ -62,8 +74,8 @@ pub struct EvidenceArgs {
     )]
     athena_account: Vec<String>,
 
-    /// Region(s) whose partitions to read (comma-separated). Default: every Region of the
-    /// instance (or, from a snapshot without Regions, the Region in use).
+    /// Region(s) whose partitions to read (comma-separated). Default: every Region's, also of
+    /// Regions removed from the instance during the window.
     #[arg(
         long,
         value_name = "REGION",

@@ -1,7 +1,7 @@
 //! `generate`: the report and its manifest.
 
 use crate::directory_args::{DirectoryArgs, ResumeArgs};
-use crate::evidence_args::EvidenceArgs;
+use crate::evidence_args::{EvidenceArgs, SOURCE_FLAGS};
 use crate::progress::{CallTicker, TerminalProgress};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -21,6 +21,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Args)]
+#[command(
+    group(clap::ArgGroup::new("evidence_source").required(true).multiple(false).args(SOURCE_FLAGS)),
+    after_help = EXAMPLES
+)]
 pub struct GenerateArgs {
     /// Directory snapshot (who holds what), JSON as documented in docs/snapshot-format.md.
     /// Without it, the directory is read live from AWS (see the directory flags).
@@ -38,32 +42,48 @@ pub struct GenerateArgs {
 
     /// End of the evidence window, RFC 3339 (2026-11-22T00:00:00Z) or a date (2026-11-22,
     /// its midnight UTC); not in the future. Default: now.
-    #[arg(long, value_name = "TIME", value_parser = parse_as_of)]
+    #[arg(help_heading = "Window", long, value_name = "TIME", value_parser = parse_as_of)]
     as_of: Option<DateTime<Utc>>,
 
     /// Length of the evidence window in days, 1 to 3653.
-    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    #[arg(help_heading = "Window", long, value_name = "DAYS", default_value_t = 90, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=3653))]
     lookback_days: u32,
 
     /// In the user summary, users not seen for this many days are INACTIVE (PCI DSS 8.2.6: 90).
-    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3653))]
+    #[arg(help_heading = "Window", long, value_name = "DAYS", default_value_t = 90, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=3653))]
     inactive_days: u32,
 
     /// Skip log files that are not valid gzip/JSON (they are listed in the manifest's warnings)
     /// instead of stopping.
-    #[arg(long)]
+    #[arg(
+        help_heading = "Evidence (exactly one source: logs, Lake, Athena, CloudWatch Logs or event history)",
+        long
+    )]
     allow_malformed_logs: bool,
 
-    /// Where to write the CSV; the manifest goes beside it (report.csv -> report.manifest.json).
-    /// `-` writes the CSV to standard output and no manifest. `s3://BUCKET/PREFIX/` writes both to
-    /// a dated archive key (never overwritten), then copies them to PREFIX/latest/.
-    #[arg(long, value_name = "FILE")]
+    /// Where to write the report set: FILE.csv and, beside it, FILE.users.csv, FILE.html,
+    /// FILE.changes.csv and FILE.manifest.json. `-` writes the CSV alone to standard output.
+    /// `s3://BUCKET/PREFIX/` writes the set under a dated archive key (never overwritten), copies
+    /// it to PREFIX/latest/ and points PREFIX/latest.json to it.
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     output: PathBuf,
 
     /// KMS key for SSE-KMS of the objects written to S3.
-    #[arg(long, value_name = "ARN")]
+    #[arg(help_heading = "Output", long, value_name = "ARN")]
     kms_key_arn: Option<String>,
 }
+
+const EXAMPLES: &str = "Examples:
+  # Offline, from the bundled example:
+  idc-credential-report generate --directory-snapshot examples/small/snapshot.json \\
+      --cloudtrail-logs examples/small/logs --as-of 2026-11-22 --output report.csv
+  # Live directory, evidence from a Control Tower organization's CloudWatch Logs:
+  idc-credential-report generate --cloudwatch-log-group aws-controltower/CloudTrailLogs \\
+      --output report.csv
+  # Live directory, evidence from CloudTrail event history (last 90 days), into S3:
+  idc-credential-report generate --cloudtrail-lookup --output s3://security-bucket/idc/
+
+Exit codes: 0 done, 1 the run failed, 2 wrong flags, 3 a budgeted read stopped (run it again).";
 
 impl GenerateArgs {
     fn request(&self) -> anyhow::Result<ReportRequest> {

@@ -10,7 +10,7 @@ mod progress;
 mod removal;
 mod snapshot;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// A credential report for AWS IAM Identity Center: every account assignment, and when its user
@@ -24,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write the report (CSV) and its manifest (JSON, beside it).
+    /// Write the report set: the report (CSV), the user summary, the access changes, the HTML
+    /// view and the manifest.
     Generate(Box<generate::GenerateArgs>),
     /// Read the live directory from AWS and write it as a snapshot file.
     Snapshot(snapshot::SnapshotArgs),
@@ -39,7 +40,17 @@ enum Command {
     /// Apply a reviewed plan: re-check each item, delete it, record every call (dry run
     /// unless --yes).
     ApplyRemoval(removal::ApplyRemovalArgs),
+    /// Print shell completions to standard output (e.g. `completions bash >
+    /// /etc/bash_completion.d/idc-credential-report`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output; `make man` writes it.
+    Man,
 }
+
+const BIN: &str = "idc-credential-report";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,6 +62,14 @@ async fn main() -> ExitCode {
         Command::CloudwatchSetup(args) => args.run(),
         Command::PlanRemoval(args) => args.run().await,
         Command::ApplyRemoval(args) => args.run().await,
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, BIN, &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

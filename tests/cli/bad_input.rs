@@ -250,7 +250,7 @@ fn wrong_flags_are_refused() {
     assert_fails_keeping_previous(
         &s,
         &["--lookback-days", "0"],
-        &["--lookback-days must be between 1 and 3653"],
+        &["--lookback-days <DAYS>", "0 is not in 1..=3653"],
     );
     assert_fails_keeping_previous(&s, &["--lookback-days", "3654"], &["3654"]);
     assert_fails_keeping_previous(&s, &["--as-of", "yesterday"], &["--as-of"]);

@@ -8,6 +8,7 @@ mod cloudwatch;
 mod damaged;
 mod emulators;
 mod entitlements;
+mod first_hour;
 mod html;
 mod judged;
 mod lake;
