@@ -1,4 +1,4 @@
-//! One report run, start to finish: the same steps for the CLI and (later) the Lambda.
+//! One report run, start to finish: the same steps for the CLI and the Lambda.
 
 use crate::aws::{load_sdk_config, AwsError, Caller};
 use crate::directory::aws::{

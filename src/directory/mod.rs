@@ -1,8 +1,8 @@
 //! Who holds what: the Identity Center directory as a snapshot.
 //!
-//! The snapshot is the tool's public interchange format. It is read from a file here and,
-//! later, written from live AWS by the `snapshot` command, so an offline run can replay the
-//! directory of any past day. See `docs/snapshot-format.md`.
+//! The snapshot is the tool's public interchange format: read from a file, or written from
+//! live AWS by the `snapshot` command, so an offline run can replay the directory of any past
+//! day. See `docs/snapshot-format.md`.
 
 pub mod aws;
 pub mod checkpoint;

@@ -1,7 +1,7 @@
 //! Who used what, when: CloudTrail evidence, reduced to the last time each way of naming a
 //! user touched each account and permission set.
 //!
-//! Every source (log files here; CloudTrail Lake and Athena later) yields the same
+//! Every source (log files, CloudTrail Lake, Athena, CloudWatch Logs, event history) yields the same
 //! [`Evidence`]: a map from [`UsageKey`] to the latest event time. The key keeps the user as
 //! the event named them ([`UserRef`]); deciding which directory user that is happens in the
 //! join (`crate::report`), with the same rules for every source. The same sources also give

@@ -136,3 +136,94 @@ fn completions_and_the_man_page_come_from_the_flags() {
         "the man page names the subcommands"
     );
 }
+
+/// Every `--flag` a document names, outside link targets.
+fn flags_in(text: &str) -> std::collections::BTreeSet<String> {
+    let without_links: String = text
+        .split("](")
+        .enumerate()
+        .map(|(i, part)| match i {
+            0 => part,
+            _ => part.split_once(')').map_or("", |(_, rest)| rest),
+        })
+        .collect();
+    let mut flags = std::collections::BTreeSet::new();
+    for (at, _) in without_links.match_indices("--") {
+        let name: String = without_links[at + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+            .collect();
+        let preceded_by_word = without_links[..at]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '-');
+        if name.starts_with(|c: char| c.is_ascii_lowercase()) && !preceded_by_word {
+            flags.insert(format!("--{}", name.trim_end_matches('-')));
+        }
+    }
+    flags
+}
+
+#[test]
+fn the_documents_and_the_help_name_the_same_flags() {
+    let mut cli = std::collections::BTreeSet::new();
+    for command in [
+        "generate",
+        "snapshot",
+        "athena-ddl",
+        "cloudwatch-setup",
+        "plan-removal",
+        "apply-removal",
+        "completions",
+        "man",
+    ] {
+        let help = run(&args(&[command, "--help"]));
+        cli.extend(flags_in(&String::from_utf8_lossy(&help.stdout)));
+    }
+    // Flags of other tools the documents show: the AWS CLI, cargo, the benchmark scripts.
+    let others = [
+        "--document-name",
+        "--parameters",
+        "--permission-set-arn",
+        "--principal-id",
+        "--principal-type",
+        "--profile",
+        "--target-id",
+        "--target-type",
+        "--locked",
+        "--path",
+        "--release",
+        "--assignment-shape",
+        "--top",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut documented = std::collections::BTreeSet::new();
+    let mut documents = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            documents.push(path);
+        }
+    }
+    for document in &documents {
+        let flags = flags_in(&std::fs::read_to_string(document).unwrap());
+        let unknown: Vec<&String> = flags
+            .iter()
+            .filter(|f| !cli.contains(*f) && !others.contains(&f.as_str()))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "{} names flags the tool lacks: {unknown:?}",
+            document.display()
+        );
+        documented.extend(flags);
+    }
+    let undocumented: Vec<&String> = cli
+        .iter()
+        .filter(|f| !documented.contains(*f) && !["--help", "--version"].contains(&f.as_str()))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "flags no document explains: {undocumented:?}"
+    );
+}
