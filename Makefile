@@ -84,7 +84,7 @@ test-package: setup
 	$(PY) -c "import sys, zipfile; names = zipfile.ZipFile('target/lambda/idc-credential-report.zip').namelist(); sys.exit(None if names == ['bootstrap'] else f'the zip holds {names}, not just bootstrap')"
 
 clean:
-	rm -rf $(VENV) node_modules bench/data report.csv report.users.csv report.html report.changes.csv report.manifest.json
+	rm -rf $(VENV) node_modules bench/data report.csv report.users.csv report.html report.changes.csv report.manifest.json .report.lock
 
 ## Static checks of the deployment (terraform/, ssm-documents/): fmt, checkov, provider schema,
 ## IAM actions, schedule, SSM runbook. No AWS access and no provider download needed.
