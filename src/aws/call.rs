@@ -170,20 +170,15 @@ where
     let SdkError::DispatchFailure(failure) = error else {
         return false;
     };
-    let chain = error_chain(error);
+    let chain = error_chain(error).to_ascii_lowercase();
+    let marks = [
+        "(connect)",
+        "dns error",
+        "tcp connect error",
+        "connection refused",
+    ];
     (failure.is_io() || failure.is_timeout() || failure.is_other())
-        && [
-            "(Connect)",
-            "dns error",
-            "tcp connect error",
-            "connection refused",
-        ]
-        .iter()
-        .any(|mark| {
-            chain
-                .to_ascii_lowercase()
-                .contains(&mark.to_ascii_lowercase())
-        })
+        && marks.iter().any(|mark| chain.contains(mark))
 }
 
 /// "tried Environment, Profile, ..." from the SDK's "Attempted:" list of the credential

@@ -137,8 +137,10 @@ pub const CHANGE_COLUMNS: [&str; 18] = [
 /// The change query's membership id column: the request's, else the response's.
 pub const MEMBERSHIP_ID_COLUMN: &str = "membership_id";
 
-/// SCIM events' group (`id` of the request, else of the response) and request body (JSON text).
-pub const SCIM_COLUMNS: [&str; 2] = ["scim_group_id", "scim_body"];
+/// SCIM events' group: `id` of the request, else of the response.
+const SCIM_GROUP_COLUMN: &str = "scim_group_id";
+/// SCIM events' request body, as JSON text.
+const SCIM_BODY_COLUMN: &str = "scim_body";
 
 /// Turns the change query's rows into changes, as the log reader reads the same events.
 pub(crate) fn changes_from_rows(
@@ -181,8 +183,8 @@ pub(crate) fn changes_from_rows(
         change.member_user_id = text("member_user_id");
         change.membership_id = text(MEMBERSHIP_ID_COLUMN);
         if kind.is_scim() {
-            let body = serde_json::from_str(&text("scim_body")).ok();
-            let group_id = text("scim_group_id");
+            let body = serde_json::from_str(&text(SCIM_BODY_COLUMN)).ok();
+            let group_id = text(SCIM_GROUP_COLUMN);
             changes.extend(scim::member_changes(&change, &group_id, body.as_ref()));
         } else {
             changes.push(change);
@@ -278,12 +280,12 @@ pub(crate) fn change_select(fields: &ChangeFields) -> String {
         "coalesce({}, {}) AS {}",
         (fields.request)("id"),
         (fields.response)("id"),
-        SCIM_COLUMNS[0]
+        SCIM_GROUP_COLUMN
     ));
     items.push(format!(
         "{} AS {}",
         (fields.request_object)("httpBody"),
-        SCIM_COLUMNS[1]
+        SCIM_BODY_COLUMN
     ));
     items.join(",\n       ")
 }

@@ -1,10 +1,12 @@
 //! `latest/` and `latest.json` in the security bucket: the newest complete report set, never
 //! shown mixed (see [`super::s3`]'s doc for the whole publish).
 
-use super::s3::{encryption, exists_already, get_object, stored_sha256, S3Target};
+use super::s3::{
+    encryption, exists_already, get_object, put_object_if, stored_sha256, NewObject, Precondition,
+    S3Target,
+};
 use super::{sha256_hex, Artifact};
 use crate::aws::{AwsError, Caller, RateLimiter};
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ChecksumAlgorithm;
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +15,24 @@ use serde::{Deserialize, Serialize};
 pub struct Pointer {
     /// The archive key of the set without its suffix (`.../credential-report-<as_of>`).
     pub archive_stem: String,
-    /// The set's files, as suffixes of the stem, the manifest last.
-    pub suffixes: Vec<String>,
-    /// The manifest's SHA-256 (hex): it holds every other file's.
-    pub manifest_sha256: String,
+    /// The set's files, the manifest last.
+    pub files: Vec<SetFile>,
+}
+
+/// One file of a pointed set: its key's suffix after the stem, and its SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetFile {
+    pub suffix: String,
+    pub sha256: String,
+}
+
+impl SetFile {
+    pub(crate) fn of(artifact: &Artifact) -> SetFile {
+        SetFile {
+            suffix: artifact.suffix.to_owned(),
+            sha256: sha256_hex(&artifact.body),
+        }
+    }
 }
 
 /// The calls of one publish to one bucket.
@@ -53,34 +69,17 @@ impl Bucket<'_> {
     /// failed copy could not put the previous set back.
     pub async fn read_pointer(&self) -> Result<Option<Pointer>, AwsError> {
         let key = self.target.pointer_key();
-        let uri = self.target.uri(&key);
-        let result = self
-            .caller
-            .call(&self.limiter, "s3:GetObject", &uri, || {
-                self.client
-                    .get_object()
-                    .bucket(&self.target.bucket)
-                    .key(&key)
-                    .send()
-            })
-            .await;
-        let output = match result {
-            Ok(output) => output,
+        let body = match get_object(self.client, &self.target.bucket, &key).await {
+            Ok(body) => body,
             Err(AwsError::Service { code, .. }) if code == "NoSuchKey" => return Ok(None),
             Err(error) => return Err(error),
         };
-        let body = output.body.collect().await.map_err(|e| {
+        serde_json::from_slice(&body).map(Some).map_err(|e| {
             AwsError::Other(format!(
-                "s3:GetObject on {uri}: reading the body failed: {e}"
+                "{} is not this tool's pointer ({e}): move it away, then publish again",
+                self.target.uri(&key)
             ))
-        })?;
-        serde_json::from_slice(&body.into_bytes())
-            .map(Some)
-            .map_err(|e| {
-                AwsError::Other(format!(
-                    "{uri} is not this tool's pointer ({e}): move it away, then publish again"
-                ))
-            })
+        })
     }
 
     /// One PUT: the latest complete set is now `pointer`'s.
@@ -88,26 +87,22 @@ impl Bucket<'_> {
         let key = self.target.pointer_key();
         let mut body = serde_json::to_vec_pretty(pointer).expect("the pointer serializes");
         body.push(b'\n');
-        self.caller
-            .call(
-                &self.limiter,
-                "s3:PutObject",
-                &self.target.uri(&key),
-                || {
-                    self.client
-                        .put_object()
-                        .bucket(&self.target.bucket)
-                        .key(&key)
-                        .body(ByteStream::from(body.clone()))
-                        .content_type("application/json")
-                        .checksum_algorithm(ChecksumAlgorithm::Sha256)
-                        .set_server_side_encryption(encryption(self.target))
-                        .set_ssekms_key_id(self.target.kms_key_arn.clone())
-                        .send()
-                },
-            )
-            .await?;
-        Ok(())
+        let object = NewObject {
+            key: &key,
+            content_type: "application/json",
+            body: &body,
+        };
+        let (client, target) = (self.client, self.target);
+        put_object_if(
+            client,
+            &self.caller,
+            &self.limiter,
+            target,
+            &object,
+            Precondition::Any,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Copies `pointer`'s set to `latest/`, the manifest last. If a copy fails, `latest/` gets
@@ -138,45 +133,40 @@ impl Bucket<'_> {
     }
 
     /// Copies every file of `pointer`'s set to `latest/` (the manifest last), then checks
-    /// that each copy holds its source's bytes (the `sha256` metadata a copy keeps): a copy
-    /// answered 200 that did not happen (S3's 200 with an error body) is caught here. Every
-    /// file is tried even after a failure, so that putting a set back restores all it can.
+    /// that each copy holds the bytes the pointer records (the `sha256` metadata a copy
+    /// keeps): a copy answered 200 that did not happen (S3's 200 with an error body) is caught
+    /// here. Every file is tried even after a failure, so that putting a set back restores
+    /// all it can.
     async fn copy_set(&self, pointer: &Pointer) -> Result<(), AwsError> {
         let latest = self.target.latest_stem();
         let mut first_error = None;
-        for suffix in &pointer.suffixes {
-            let from = format!("{}{suffix}", pointer.archive_stem);
-            if let Err(error) = self.copy(&from, &format!("{latest}{suffix}")).await {
+        for file in &pointer.files {
+            let from = format!("{}{}", pointer.archive_stem, file.suffix);
+            if let Err(error) = self.copy(&from, &format!("{latest}{}", file.suffix)).await {
                 first_error.get_or_insert(error);
             }
         }
         if let Some(error) = first_error {
             return Err(error);
         }
-        for suffix in &pointer.suffixes {
-            let (from, to) = (
-                format!("{}{suffix}", pointer.archive_stem),
-                format!("{latest}{suffix}"),
-            );
-            let source = self.sha256_of(&from).await?;
-            if source.is_none() || self.sha256_of(&to).await? != source {
+        for file in &pointer.files {
+            let to = format!("{latest}{}", file.suffix);
+            let there = stored_sha256(self.client, &self.caller, &self.limiter, self.target, &to);
+            if there.await?.as_deref() != Some(file.sha256.as_str()) {
                 return Err(AwsError::Other(format!(
-                    "{} does not hold the bytes of {} after the copy",
+                    "{} does not hold the bytes of {}{} after the copy",
                     self.target.uri(&to),
-                    self.target.uri(&from)
+                    self.target.uri(&pointer.archive_stem),
+                    file.suffix
                 )));
             }
         }
         Ok(())
     }
 
-    async fn sha256_of(&self, key: &str) -> Result<Option<String>, AwsError> {
-        stored_sha256(self.client, &self.caller, &self.limiter, self.target, key).await
-    }
-
     async fn remove_latest(&self, pointer: &Pointer) -> Result<(), AwsError> {
         let latest = self.target.latest_stem();
-        for suffix in &pointer.suffixes {
+        for SetFile { suffix, .. } in &pointer.files {
             let key = format!("{latest}{suffix}");
             self.caller
                 .call(

@@ -10,7 +10,7 @@
 //!
 //! The `year=/month=/day=` layout lets Athena and QuickSight read the history as a table.
 
-use super::latest::{Bucket, Pointer};
+use super::latest::{Bucket, Pointer, SetFile};
 use super::Artifact;
 use crate::aws::{AwsError, Caller, RateLimiter};
 use aws_sdk_s3::primitives::ByteStream;
@@ -128,10 +128,14 @@ pub async fn publish(
         Created::Different => s3.adopt_archived_manifest(&key, manifest).await?,
         Created::New | Created::Same => super::sha256_hex(&manifest.body),
     };
+    let mut files: Vec<SetFile> = files.iter().map(SetFile::of).collect();
+    files.push(SetFile {
+        suffix: manifest.suffix.to_owned(),
+        sha256: manifest_sha256,
+    });
     let pointer = Pointer {
         archive_stem: archive.clone(),
-        suffixes: artifacts.iter().map(|a| a.suffix.to_owned()).collect(),
-        manifest_sha256,
+        files,
     };
     let previous = s3.read_pointer().await?;
     s3.copy_to_latest(&pointer, previous.as_ref()).await?;
@@ -274,6 +278,8 @@ pub enum Precondition<'a> {
     Absent,
     /// The object is still the version with this ETag (`If-Match`).
     Unchanged(&'a str),
+    /// Whatever is there is replaced (the `latest.json` pointer: one PUT, atomic).
+    Any,
 }
 
 /// Puts `object` (SSE-KMS with the target's key, SHA-256 checksum) only if `precondition`
@@ -302,6 +308,7 @@ pub async fn put_object_if(
             match precondition {
                 Precondition::Absent => request.if_none_match("*"),
                 Precondition::Unchanged(etag) => request.if_match(etag),
+                Precondition::Any => request,
             }
             .send()
         })
