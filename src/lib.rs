@@ -5,6 +5,7 @@
 //! [`report`] (the join, one row per assignment and user) -> [`output`] (CSV and manifest).
 
 pub mod aws;
+pub mod config;
 pub mod directory;
 pub mod evidence;
 pub mod output;
@@ -12,3 +13,4 @@ pub mod pipeline;
 pub mod remediation;
 pub mod report;
 pub mod service;
+pub mod store;

@@ -9,14 +9,18 @@
 mod call;
 mod errors;
 mod limiter;
+mod names;
+mod paginate;
 mod poll;
+mod session;
 
-pub use call::{
-    paginate, paginate_from, ActionCount, CallStats, Caller, PageHooks, PagesSoFar, RetryPolicy,
-};
+pub use call::{ActionCount, CallStats, Caller, RetryPolicy};
 pub use errors::AwsError;
 pub use limiter::RateLimiter;
+pub use names::{check_account, check_region, InvalidName};
+pub use paginate::{paginate, paginate_from, PageHooks, PagesSoFar};
 pub use poll::PollPacer;
+pub use session::AwsSession;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

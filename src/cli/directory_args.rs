@@ -4,7 +4,7 @@ use clap::Args;
 use idc_credential_report::aws::RetryPolicy;
 use idc_credential_report::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
 use idc_credential_report::directory::checkpoint::ResumeOptions;
-use idc_credential_report::output::state::StateLocation;
+use idc_credential_report::store::Location;
 use std::time::Duration;
 
 #[derive(Args, Debug, Clone)]
@@ -99,7 +99,7 @@ impl ResumeArgs {
         let Some(checkpoint) = &self.checkpoint else {
             return Ok(None);
         };
-        let location = StateLocation::parse(checkpoint, kms_key_arn)
+        let location = Location::parse(checkpoint, kms_key_arn)
             .map_err(|e| anyhow::anyhow!("--checkpoint: {e}"))?;
         Ok(Some(ResumeOptions {
             location,

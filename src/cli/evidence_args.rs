@@ -2,15 +2,9 @@
 //! CloudWatch Logs or event history.
 
 use clap::Args;
-use idc_credential_report::evidence::athena::sql::{check_account, check_region, Scope, TableRef};
-use idc_credential_report::evidence::athena::AthenaOptions;
-use idc_credential_report::evidence::cloudwatch::sql::{LogGroupRef, MAX_LOG_GROUPS};
-use idc_credential_report::evidence::cloudwatch::{CloudWatchOptions, MAX_ROWS};
-use idc_credential_report::evidence::lake::sql::StoreRef;
-use idc_credential_report::evidence::lake::LakeOptions;
-use idc_credential_report::evidence::logs::LogsOptions;
-use idc_credential_report::evidence::lookup::LookupOptions;
-use idc_credential_report::pipeline::EvidenceSource;
+use idc_credential_report::config::{Entry, EvidenceConfig, SourceKind};
+use idc_credential_report::evidence::cloudwatch::MAX_ROWS;
+use idc_credential_report::evidence::EvidenceSource;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -115,102 +109,58 @@ pub struct EvidenceArgs {
 }
 
 impl EvidenceArgs {
+    /// The source, checked by the same validation as the deployed function's.
     pub fn source(&self, allow_malformed_logs: bool) -> anyhow::Result<EvidenceSource> {
-        if let Some(root) = &self.cloudtrail_logs {
-            return Ok(EvidenceSource::CloudTrailLogs {
-                root: root.clone(),
-                options: LogsOptions {
-                    allow_malformed: allow_malformed_logs,
-                },
-            });
+        let source = self
+            .config(allow_malformed_logs)
+            .validate(Entry::Flags)
+            .map_err(|e| anyhow::anyhow!(e.0))?;
+        if matches!(source, EvidenceSource::CloudTrailLogs { .. }) {
+            return Ok(source);
         }
         anyhow::ensure!(
             (5..=86_400).contains(&self.query_timeout),
             "--query-timeout must be between 5 and 86400 seconds"
         );
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.query_timeout);
-        if let Some(table) = &self.athena_table {
-            return self.athena(table, deadline);
-        }
-        if !self.cloudwatch_log_group.is_empty() {
-            return self.cloudwatch(deadline);
-        }
-        if let Some(regions) = &self.cloudtrail_lookup {
-            for region in regions {
-                check_region(region)?;
-            }
-            return Ok(EvidenceSource::CloudTrailLookup(LookupOptions {
-                regions: regions.clone(),
-            }));
-        }
-        let Some(store) = self.event_data_store.as_deref() else {
-            anyhow::bail!("choose the evidence: --cloudtrail-logs DIR, --event-data-store ID_OR_ARN, --athena-table DB.TABLE, --cloudwatch-log-group NAME or --cloudtrail-lookup [REGION]");
-        };
-        if let Some(owner) = &self.lake_owner_account_id {
-            check_account(owner).map_err(|e| anyhow::anyhow!("--lake-owner-account-id: {e}"))?;
-        }
-        Ok(EvidenceSource::CloudTrailLake(LakeOptions {
-            store: StoreRef::parse(store)?,
-            owner_account_id: self.lake_owner_account_id.clone(),
-            role_arn: self.lake_role_arn.clone(),
-            deadline,
-            instance_regions: Vec::new(),
-        }))
+        Ok(source.with_deadline(deadline))
     }
 
-    fn cloudwatch(&self, deadline: tokio::time::Instant) -> anyhow::Result<EvidenceSource> {
-        anyhow::ensure!(
-            (1..=MAX_ROWS).contains(&self.cloudwatch_max_rows),
-            "--cloudwatch-max-rows must be between 1 and {MAX_ROWS}"
-        );
-        anyhow::ensure!(
-            self.cloudwatch_log_group.len() <= MAX_LOG_GROUPS,
-            "--cloudwatch-log-group names {} log groups: one query reads at most {MAX_LOG_GROUPS}",
-            self.cloudwatch_log_group.len()
-        );
-        if let Some(region) = &self.cloudwatch_region {
-            check_region(region).map_err(|e| anyhow::anyhow!("--cloudwatch-region: {e}"))?;
+    fn config(&self, allow_malformed_logs: bool) -> EvidenceConfig {
+        EvidenceConfig {
+            kind: self.kind(),
+            cloudtrail_logs: self.cloudtrail_logs.clone(),
+            allow_malformed_logs,
+            event_data_store: self.event_data_store.clone(),
+            lake_owner_account_id: self.lake_owner_account_id.clone(),
+            lake_role_arn: self.lake_role_arn.clone(),
+            athena_table: self.athena_table.clone(),
+            athena_workgroup: Some(self.athena_workgroup.clone()),
+            athena_output: self.athena_output.clone(),
+            athena_accounts: self.athena_account.clone(),
+            athena_regions: self.athena_region.clone(),
+            lookup_regions: self.cloudtrail_lookup.clone().unwrap_or_default(),
+            cloudwatch_log_groups: self.cloudwatch_log_group.clone(),
+            cloudwatch_region: self.cloudwatch_region.clone(),
+            cloudwatch_role_arn: self.cloudwatch_role_arn.clone(),
+            cloudwatch_max_rows: Some(self.cloudwatch_max_rows),
         }
-        let log_groups = self
-            .cloudwatch_log_group
-            .iter()
-            .map(|g| LogGroupRef::parse(g))
-            .collect::<Result<_, _>>()?;
-        Ok(EvidenceSource::CloudWatchLogs(CloudWatchOptions {
-            log_groups,
-            region: self.cloudwatch_region.clone(),
-            role_arn: self.cloudwatch_role_arn.clone(),
-            max_rows: self.cloudwatch_max_rows,
-            deadline,
-        }))
     }
 
-    fn athena(
-        &self,
-        table: &str,
-        deadline: tokio::time::Instant,
-    ) -> anyhow::Result<EvidenceSource> {
-        for account in &self.athena_account {
-            check_account(account)?;
+    /// The source whose flag was given (clap lets only one through).
+    fn kind(&self) -> Option<SourceKind> {
+        if self.cloudtrail_logs.is_some() {
+            Some(SourceKind::CloudTrailLogs)
+        } else if self.athena_table.is_some() {
+            Some(SourceKind::Athena)
+        } else if !self.cloudwatch_log_group.is_empty() {
+            Some(SourceKind::CloudWatchLogs)
+        } else if self.cloudtrail_lookup.is_some() {
+            Some(SourceKind::CloudTrailLookup)
+        } else {
+            self.event_data_store
+                .as_ref()
+                .map(|_| SourceKind::CloudTrailLake)
         }
-        for region in &self.athena_region {
-            check_region(region)?;
-        }
-        if let Some(output) = &self.athena_output {
-            anyhow::ensure!(
-                output.starts_with("s3://"),
-                "--athena-output must be an s3:// location, not {output:?}"
-            );
-        }
-        Ok(EvidenceSource::Athena(AthenaOptions {
-            table: TableRef::parse(table)?,
-            workgroup: self.athena_workgroup.clone(),
-            output: self.athena_output.clone(),
-            scope: Scope {
-                accounts: self.athena_account.clone(),
-                regions: self.athena_region.clone(),
-            },
-            deadline,
-        }))
     }
 }

@@ -6,16 +6,16 @@ use crate::progress::{CallTicker, TerminalProgress};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
+use idc_credential_report::aws::AwsSession;
+use idc_credential_report::evidence::EvidenceSource;
 use idc_credential_report::evidence::{parse_as_of, Window};
 use idc_credential_report::output::commit::{lock_report_set, WriterLock};
-use idc_credential_report::output::s3::S3Target;
-use idc_credential_report::output::state::StateLocation;
 use idc_credential_report::output::target::{check_local_output, Inputs};
 use idc_credential_report::output::{artifact_names, render_report, write_csv, write_report_files};
-use idc_credential_report::pipeline::{
-    self, AwsSession, DirectorySource, EvidenceSource, Generated, ReportRequest,
-};
+use idc_credential_report::pipeline::{self, DirectorySource, Generated, ReportRequest};
 use idc_credential_report::service::publish_generated;
+use idc_credential_report::store::s3::S3Target;
+use idc_credential_report::store::Location;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -176,7 +176,7 @@ impl GenerateArgs {
         match &request.directory {
             DirectorySource::SnapshotFile(path) => inputs.files.push(path.clone()),
             DirectorySource::AwsResumable(_, resume) => {
-                if let StateLocation::File(path) = &resume.location {
+                if let Location::File(path) = &resume.location {
                     inputs.files.push(path.clone());
                 }
             }

@@ -105,3 +105,36 @@ fn is_incomplete(error: &anyhow::Error) -> bool {
         .downcast_ref::<idc_credential_report::pipeline::Error>()
         .is_some_and(|e| e.is_incomplete())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idc_credential_report::config::SETTINGS;
+
+    /// Every flag of `generate` is a setting the deployed function has too, or is listed as
+    /// the CLI's alone with the reason (the library's test holds the variables to the list).
+    #[test]
+    fn every_flag_of_generate_is_a_listed_setting() {
+        let command = Cli::command();
+        let generate = command.find_subcommand("generate").unwrap();
+        let flags: Vec<String> = generate
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .filter(|long| !["help", "version"].contains(long))
+            .map(|long| format!("--{long}"))
+            .collect();
+        let listed: Vec<&str> = SETTINGS.iter().filter_map(|s| s.flag).collect();
+        for flag in &flags {
+            assert!(
+                listed.contains(&flag.as_str()),
+                "{flag} is not in config::SETTINGS"
+            );
+        }
+        for flag in listed {
+            assert!(
+                flags.iter().any(|f| f == flag),
+                "{flag} is listed but not a flag of generate"
+            );
+        }
+    }
+}

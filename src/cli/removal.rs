@@ -3,12 +3,13 @@
 use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
-use idc_credential_report::pipeline::AwsSession;
+use idc_credential_report::aws::AwsSession;
 use idc_credential_report::remediation::apply::AuditItem;
 use idc_credential_report::remediation::{
-    apply_plan, plan_bytes, plan_removal, read_plan, write_audit_log, ApplyOptions, Location,
-    Outcome, PlanOptions,
+    apply_plan, plan_bytes, plan_removal, read_plan, write_audit_log, ApplyOptions, Outcome,
+    PlanOptions,
 };
+use idc_credential_report::store::Location;
 use std::time::Duration;
 
 #[derive(Args)]
@@ -49,10 +50,10 @@ impl PlanRemovalArgs {
             accept_warnings: self.accept_warnings.clone(),
             now: Utc::now(),
         };
-        let plan = plan_removal(&session, &Location::parse(&self.report)?, &options).await?;
+        let plan = plan_removal(&session, &Location::parse(&self.report, None)?, &options).await?;
         let (body, sha256) = plan_bytes(&plan);
-        let output = Location::parse(&self.output)?;
-        output.write_new(&session, &body, self.kms_key_arn).await?;
+        let output = Location::parse(&self.output, self.kms_key_arn)?;
+        output.write_new(session.config().await, &body).await?;
         for a in &plan.assignments {
             eprintln!(
                 "remove {} {} from account {} ({}), permission set {}: {}",
@@ -115,8 +116,8 @@ pub struct ApplyRemovalArgs {
 impl ApplyRemovalArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let session = AwsSession::default();
-        let plan_location = Location::parse(&self.plan)?;
-        let audit_location = Location::parse(&self.audit_log)?;
+        let plan_location = Location::parse(&self.plan, None)?;
+        let audit_location = Location::parse(&self.audit_log, self.kms_key_arn.clone())?;
         let (plan, sha256) = read_plan(&session, &plan_location).await?;
         let options = ApplyOptions {
             max_deletions: self.max_deletions,
@@ -137,7 +138,7 @@ impl ApplyRemovalArgs {
             &options,
         )
         .await?;
-        write_audit_log(&session, &audit_location, &log, self.kms_key_arn.clone())
+        write_audit_log(&session, &audit_location, &log)
             .await
             .with_context(|| {
                 format!(

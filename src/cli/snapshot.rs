@@ -3,14 +3,14 @@
 use crate::directory_args::{DirectoryArgs, ResumeArgs};
 use crate::progress::{CallTicker, TerminalProgress};
 use clap::Args;
+use idc_credential_report::aws::AwsSession;
 use idc_credential_report::directory::checkpoint::ResumeOptions;
 use idc_credential_report::directory::Snapshot;
-use idc_credential_report::output::state::StateLocation;
+use idc_credential_report::output::read_warnings;
 use idc_credential_report::output::target::{check_local_output, Inputs};
-use idc_credential_report::output::write_json_file;
-use idc_credential_report::pipeline::{
-    read_live_directory, read_warnings, remove_checkpoint, AwsSession,
-};
+use idc_credential_report::pipeline::{read_live_directory, remove_checkpoint};
+use idc_credential_report::store::file::write_json_file;
+use idc_credential_report::store::Location;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -35,7 +35,7 @@ impl SnapshotArgs {
     /// Refuses, before the read, an --output that is the checkpoint, a device or a folder.
     fn check_output(&self, resume: Option<&ResumeOptions>) -> anyhow::Result<()> {
         let mut inputs = Inputs::default();
-        if let Some(StateLocation::File(path)) = resume.map(|r| &r.location) {
+        if let Some(Location::File(path)) = resume.map(|r| &r.location) {
             inputs.files.push(path.clone());
         }
         let name = self

@@ -12,8 +12,8 @@ use super::aws::resume::{Journal, Listing, ReadProgress};
 use super::aws::{read_directory_with, resolve_instance, DirectoryOptions, DirectoryReadInfo};
 use super::Snapshot;
 use crate::aws::{ActionCount, AwsError};
-use crate::output::sha256_hex;
-use crate::output::state::{StateError, StateLocation, Version};
+use crate::store::file::sha256_hex;
+use crate::store::{Location, StoreError, Version};
 use aws_config::SdkConfig;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ use tokio::time::Instant;
 /// Where the checkpoint is kept and how long a run may read.
 #[derive(Debug, Clone)]
 pub struct ResumeOptions {
-    pub location: StateLocation,
+    pub location: Location,
     /// No page is requested at or after this instant; the checkpoint is saved instead.
     pub deadline: Option<Instant>,
     /// A checkpoint whose read started longer ago than this is discarded.
@@ -46,7 +46,7 @@ pub enum ResumeError {
         expected: String,
     },
     #[error(transparent)]
-    State(#[from] StateError),
+    State(#[from] StoreError),
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -152,7 +152,7 @@ pub async fn read_directory_resumable(
 
 async fn load(
     config: &SdkConfig,
-    location: &StateLocation,
+    location: &Location,
 ) -> Result<Option<(Checkpoint, Version)>, ResumeError> {
     let Some((body, version)) = location.read(config).await? else {
         return Ok(None);
@@ -174,10 +174,10 @@ async fn load(
 
 async fn save(
     config: &SdkConfig,
-    location: &StateLocation,
+    location: &Location,
     checkpoint: &Checkpoint,
     version: &Version,
-) -> Result<(), StateError> {
+) -> Result<(), StoreError> {
     let content = serde_json::to_vec(checkpoint).expect("a checkpoint serializes");
     let sealed = Sealed {
         sha256: sha256_hex(&content),
@@ -192,7 +192,7 @@ async fn save(
 fn check_belongs(
     found: &Checkpoint,
     expected: &Checkpoint,
-    location: &StateLocation,
+    location: &Location,
 ) -> Result<(), ResumeError> {
     let fields = [
         ("tool_version", &found.tool_version, &expected.tool_version),
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn another_instance_or_strategy_is_foreign() {
-        let location = StateLocation::File("c.json".into());
+        let location = Location::File("c.json".into());
         let ours = checkpoint();
         assert!(check_belongs(&ours, &ours, &location).is_ok());
         let other = Checkpoint {
@@ -280,7 +280,7 @@ mod tests {
     #[tokio::test]
     async fn a_changed_byte_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let location = StateLocation::File(dir.path().join("c.json"));
+        let location = Location::File(dir.path().join("c.json"));
         let config = SdkConfig::builder().build();
         save(&config, &location, &checkpoint(), &Version::default())
             .await

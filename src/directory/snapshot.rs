@@ -121,8 +121,7 @@ fn check_listed_once<'a>(list: &str, ids: impl Iterator<Item = &'a str>) -> Resu
 fn check_regions(snapshot: &Snapshot) -> Result<(), String> {
     let mut seen = HashSet::new();
     for (index, region) in snapshot.regions.iter().enumerate() {
-        crate::evidence::athena::sql::check_region(&region.name)
-            .map_err(|e| format!("regions[{index}]: {e}"))?;
+        crate::aws::check_region(&region.name).map_err(|e| format!("regions[{index}]: {e}"))?;
         if !seen.insert(region.name.as_str()) {
             return Err(format!("Region {} is listed twice", region.name));
         }

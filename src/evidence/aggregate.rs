@@ -2,7 +2,7 @@
 //! (log files, LookupEvents).
 
 use super::changes::{normalize, Change};
-use super::cloudtrail::Observation;
+use super::event::Observation;
 use super::{Evidence, SkippedFile, SourceInfo, UsageKey, UseKind, Window};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

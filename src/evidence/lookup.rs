@@ -6,7 +6,7 @@
 
 use super::aggregate::Aggregate;
 use super::changes::ChangeKind;
-use super::cloudtrail::observe;
+use super::event::observe;
 use super::{Evidence, SourceWarning, Window};
 use crate::aws::{paginate, AwsError, Caller, RateLimiter};
 use aws_config::SdkConfig;

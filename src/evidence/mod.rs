@@ -10,16 +10,19 @@
 mod aggregate;
 pub mod athena;
 pub mod changes;
-pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod event;
 mod json_value;
 pub mod lake;
 pub mod logs;
 pub mod lookup;
+pub mod query;
 pub mod query_rows;
 pub(crate) mod scim;
+mod source;
 mod window;
 
+pub use source::EvidenceSource;
 pub use window::{parse_as_of, Window, WindowError};
 
 use serde::Serialize;

@@ -6,10 +6,11 @@
 // needs more than the compiler's default query depth on a clean build.
 #![recursion_limit = "256"]
 
+use idc_credential_report::config::FunctionSettings;
 use idc_credential_report::remediation::service::{
     handle_remediation, RemediationRequest, RemediationResponse, RemediationSettings,
 };
-use idc_credential_report::service::{Answer, Invocation, Settings};
+use idc_credential_report::service::{Answer, Invocation};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,7 +31,7 @@ async fn main() -> Result<(), Error> {
         let settings = RemediationSettings::from_env(var)?;
         return lambda_runtime::run(service_fn(|event| remediate(&settings, event))).await;
     }
-    let settings = Settings::from_env(var)?;
+    let settings = FunctionSettings::from_env(var)?;
     lambda_runtime::run(service_fn(|event| handle(&settings, event))).await
 }
 
@@ -55,7 +56,7 @@ fn deadline_of(context: &lambda_runtime::Context) -> Result<tokio::time::Instant
 }
 
 async fn handle(
-    settings: &Settings,
+    settings: &FunctionSettings,
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<Answer, Error> {
     let invocation: Invocation = serde_json::from_value(event.payload)?;

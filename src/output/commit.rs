@@ -5,6 +5,7 @@
 //! complete set; a set caught mid-commit (a killed run) fails that check.
 
 use super::files::OutputError;
+use crate::store::file::{temp_path_with, WriteError};
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
@@ -29,9 +30,11 @@ pub fn lock_path(report: &Path) -> PathBuf {
 /// holds it. The lock file stays (removing it would let two runs lock two different files).
 pub fn lock_report_set(report: &Path) -> Result<WriterLock, OutputError> {
     let path = lock_path(report);
-    let io_error = |source| OutputError::Io {
-        path: path.clone(),
-        source,
+    let io_error = |source| {
+        OutputError::from(WriteError {
+            path: path.clone(),
+            source,
+        })
     };
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
@@ -66,10 +69,11 @@ pub(crate) fn commit(pairs: &[(PathBuf, PathBuf)]) -> Result<(), OutputError> {
         if let Err(source) = std::fs::rename(temporary, target) {
             restore(&pairs[..done], &kept[..done]);
             discard(&kept);
-            return Err(OutputError::Io {
+            return Err(WriteError {
                 path: target.clone(),
                 source,
-            });
+            }
+            .into());
         }
     }
     discard(&kept);
@@ -81,11 +85,11 @@ fn keep_previous(target: &Path) -> Result<Option<PathBuf>, OutputError> {
     if !target.exists() {
         return Ok(None);
     }
-    let kept = super::files::temp_path_with(target, "old");
+    let kept = temp_path_with(target, "old");
     let _ = std::fs::remove_file(&kept);
     std::fs::hard_link(target, &kept)
         .or_else(|_| std::fs::copy(target, &kept).map(|_| ()))
-        .map_err(|source| OutputError::Io {
+        .map_err(|source| WriteError {
             path: kept.clone(),
             source,
         })?;

@@ -1,12 +1,13 @@
 //! `latest/` and `latest.json` in the security bucket: the newest complete report set, never
 //! shown mixed (see [`super::s3`]'s doc for the whole publish).
 
-use super::s3::{
+use super::Artifact;
+use crate::aws::{AwsError, Caller, RateLimiter};
+use crate::store::file::sha256_hex;
+use crate::store::s3::{
     encryption, exists_already, get_object, put_object_if, stored_sha256, NewObject, Precondition,
     S3Target,
 };
-use super::{sha256_hex, Artifact};
-use crate::aws::{AwsError, Caller, RateLimiter};
 use aws_sdk_s3::types::ChecksumAlgorithm;
 use serde::{Deserialize, Serialize};
 

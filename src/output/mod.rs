@@ -3,18 +3,19 @@
 //! without ever leaving a partial file where a previous report was.
 
 pub mod commit;
+mod describe;
 mod files;
 mod html;
 mod latest;
 mod manifest;
 mod report_csv;
 pub mod s3;
-pub mod state;
 pub mod target;
+mod warnings;
 
+pub use describe::{describe, directory_info};
 pub use files::{
-    artifact_names, manifest_path_for, render_report, sha256_hex, write_bytes_file,
-    write_json_file, write_report_files, Artifact, OutputError,
+    artifact_names, manifest_path_for, render_report, write_report_files, Artifact, OutputError,
 };
 pub use html::render_html;
 pub use manifest::{
@@ -24,3 +25,4 @@ pub use report_csv::{
     format_opt_time, format_time, spreadsheet_safe, write_changes_csv, write_csv, write_users_csv,
     CHANGE_COLUMNS, COLUMNS, USER_COLUMNS,
 };
+pub use warnings::{read_warnings, report_warnings};

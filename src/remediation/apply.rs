@@ -1,18 +1,12 @@
 //! Applying a plan: every item re-checked against the live directory, then deleted (or, in a
 //! dry run, reported as deletable), every AWS call recorded with its outcome.
 
-use super::plan::{Plan, PlannedAssignment, PlannedUser, PLAN_FORMAT};
+use super::plan::{Plan, PLAN_FORMAT};
 use super::RemediationError;
-use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
-use crate::directory::aws::member_user_ids;
+use crate::aws::{AwsError, Caller, RateLimiter};
 use aws_config::SdkConfig;
-use aws_sdk_identitystore::types::MemberId;
-use aws_sdk_ssoadmin::types::{
-    AccountAssignmentOperationStatus, PrincipalType, StatusValues, TargetType,
-};
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -161,7 +155,7 @@ fn out_of_time(options: &ApplyOptions) -> Option<fn(&'static str, String) -> Aud
     })
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -214,7 +208,7 @@ fn check_plan(
 }
 
 /// Keeps the call's outcome in `calls` and passes the result on.
-fn record<T>(
+pub(super) fn record<T>(
     calls: &mut Vec<CallRecord>,
     action: &'static str,
     resource: &str,
@@ -231,16 +225,16 @@ fn record<T>(
     result
 }
 
-fn is_not_found(error: &AwsError) -> bool {
+pub(super) fn is_not_found(error: &AwsError) -> bool {
     error.code() == Some("ResourceNotFoundException")
 }
 
 /// What a re-check found: go ahead, or skip and why.
-type Recheck = Result<Option<String>, AwsError>;
+pub(super) type Recheck = Result<Option<String>, AwsError>;
 
 /// An item's outcome from its re-check: deleted (by `delete`, only when the re-check found
 /// nothing and this is no dry run), would be deleted, skipped or failed, and why.
-async fn decide<F: std::future::Future<Output = Result<(), AwsError>>>(
+pub(super) async fn decide<F: std::future::Future<Output = Result<(), AwsError>>>(
     checked: Recheck,
     dry_run: bool,
     delete: impl FnOnce() -> F,
@@ -256,14 +250,14 @@ async fn decide<F: std::future::Future<Output = Result<(), AwsError>>>(
     }
 }
 
-struct Remover {
-    sso: aws_sdk_ssoadmin::Client,
-    ids: aws_sdk_identitystore::Client,
-    caller: Caller,
-    sso_limit: RateLimiter,
-    ids_limit: RateLimiter,
-    instance_arn: String,
-    store_id: String,
+pub(super) struct Remover {
+    pub(super) sso: aws_sdk_ssoadmin::Client,
+    pub(super) ids: aws_sdk_identitystore::Client,
+    pub(super) caller: Caller,
+    pub(super) sso_limit: RateLimiter,
+    pub(super) ids_limit: RateLimiter,
+    pub(super) instance_arn: String,
+    pub(super) store_id: String,
 }
 
 impl Remover {
@@ -279,375 +273,4 @@ impl Remover {
             store_id: plan.evidence.identity_store_id.clone(),
         }
     }
-
-    async fn remove_assignment(&self, a: &PlannedAssignment, options: &ApplyOptions) -> AuditItem {
-        let mut calls = Vec::new();
-        let checked = self.recheck_assignment(a, &mut calls).await;
-        let (outcome, reason) = decide(checked, options.dry_run, || {
-            self.delete_assignment(a, options, &mut calls)
-        })
-        .await;
-        AuditItem {
-            kind: "assignment",
-            target: self.describe_assignment(a),
-            outcome,
-            reason,
-            calls,
-            restore: format!(
-                "aws sso-admin create-account-assignment --instance-arn {} --target-id {} --target-type AWS_ACCOUNT --permission-set-arn {} --principal-type {} --principal-id {}",
-                self.instance_arn, a.account_id, a.permission_set_arn, a.principal_type, a.principal_id
-            ),
-        }
-    }
-
-    fn describe_assignment(&self, a: &PlannedAssignment) -> String {
-        format!(
-            "{} {} ({}) in account {} ({}), permission set {}",
-            a.principal_type,
-            a.principal_name,
-            a.principal_id,
-            a.account_id,
-            a.account_name,
-            a.permission_set_name
-        )
-    }
-
-    async fn recheck_assignment(
-        &self,
-        a: &PlannedAssignment,
-        calls: &mut Vec<CallRecord>,
-    ) -> Recheck {
-        let action = "sso:DescribePermissionSet";
-        let described = self
-            .caller
-            .call(&self.sso_limit, action, &a.permission_set_arn, || {
-                self.sso
-                    .describe_permission_set()
-                    .instance_arn(&self.instance_arn)
-                    .permission_set_arn(&a.permission_set_arn)
-                    .send()
-            })
-            .await;
-        let name = match record(calls, action, &a.permission_set_arn, described) {
-            Err(error) if is_not_found(&error) => {
-                return Ok(Some("the permission set no longer exists".into()))
-            }
-            other => other?
-                .permission_set
-                .and_then(|p| p.name)
-                .unwrap_or_default(),
-        };
-        if name != a.permission_set_name {
-            return Ok(Some(format!(
-                "the permission set is now named {name:?}; the report's evidence is for {:?}",
-                a.permission_set_name
-            )));
-        }
-        if !self.still_assigned(a, calls).await? {
-            return Ok(Some("the assignment no longer exists".into()));
-        }
-        if a.principal_type == "GROUP" {
-            let members = match self.group_members(&a.principal_id, calls).await {
-                Err(error) if is_not_found(&error) => {
-                    return Ok(Some("the group no longer exists".into()))
-                }
-                other => other?,
-            };
-            let planned: HashSet<&str> = a.member_user_ids.iter().map(String::as_str).collect();
-            let joined = members
-                .iter()
-                .filter(|m| !planned.contains(m.as_str()))
-                .count();
-            if joined > 0 {
-                return Ok(Some(format!(
-                    "{joined} user(s) joined the group after the report; their use of it was not checked"
-                )));
-            }
-        }
-        Ok(None)
-    }
-
-    async fn still_assigned(
-        &self,
-        a: &PlannedAssignment,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<bool, AwsError> {
-        let action = "sso:ListAccountAssignments";
-        let resource = format!(
-            "account {}, permission set {}",
-            a.account_id, a.permission_set_arn
-        );
-        let resource = resource.as_str();
-        let listed = paginate(action, resource, |token| async move {
-            let out = self
-                .caller
-                .call(&self.sso_limit, action, resource, || {
-                    self.sso
-                        .list_account_assignments()
-                        .instance_arn(&self.instance_arn)
-                        .account_id(&a.account_id)
-                        .permission_set_arn(&a.permission_set_arn)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            let found: Vec<(String, String)> = out
-                .account_assignments
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|x| Some((x.principal_type?.as_str().to_owned(), x.principal_id?)))
-                .collect();
-            Ok((found, out.next_token))
-        })
-        .await;
-        let listed = record(calls, action, resource, listed)?;
-        Ok(listed.contains(&(a.principal_type.clone(), a.principal_id.clone())))
-    }
-
-    async fn group_members(
-        &self,
-        group_id: &str,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<Vec<String>, AwsError> {
-        let action = "identitystore:ListGroupMemberships";
-        let listed = paginate(action, group_id, |token| async move {
-            let out = self
-                .caller
-                .call(&self.ids_limit, action, group_id, || {
-                    self.ids
-                        .list_group_memberships()
-                        .identity_store_id(&self.store_id)
-                        .group_id(group_id)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            Ok((member_user_ids(out.group_memberships), out.next_token))
-        })
-        .await;
-        record(calls, action, group_id, listed)
-    }
-
-    async fn delete_assignment(
-        &self,
-        a: &PlannedAssignment,
-        options: &ApplyOptions,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<(), AwsError> {
-        let action = "sso:DeleteAccountAssignment";
-        let resource = format!(
-            "{} {} in account {}, permission set {}",
-            a.principal_type, a.principal_id, a.account_id, a.permission_set_arn
-        );
-        let deleted = self
-            .caller
-            .call(&self.sso_limit, action, &resource, || {
-                self.sso
-                    .delete_account_assignment()
-                    .instance_arn(&self.instance_arn)
-                    .target_id(&a.account_id)
-                    .target_type(TargetType::AwsAccount)
-                    .permission_set_arn(&a.permission_set_arn)
-                    .principal_type(PrincipalType::from(a.principal_type.as_str()))
-                    .principal_id(&a.principal_id)
-                    .send()
-            })
-            .await;
-        let mut status =
-            record(calls, action, &resource, deleted)?.account_assignment_deletion_status;
-        let mut pacer = PollPacer::new(tokio::time::Instant::now() + options.deletion_timeout);
-        loop {
-            let current = status.as_ref().and_then(|s| s.status.clone());
-            let request_id = status
-                .as_ref()
-                .and_then(|s| s.request_id.clone())
-                .unwrap_or_default();
-            match current {
-                Some(StatusValues::Succeeded) => return Ok(()),
-                Some(StatusValues::Failed) => return Err(deletion_failed(&resource, status.as_ref())),
-                _ if !pacer.wait().await => {
-                    return Err(AwsError::Other(format!(
-                        "the deletion of {resource} was still in progress after {} s; see `aws sso-admin describe-account-assignment-deletion-status --instance-arn {} --account-assignment-deletion-request-id {request_id}`",
-                        options.deletion_timeout.as_secs(), self.instance_arn
-                    )))
-                }
-                _ => status = self.deletion_status(&request_id, calls).await?,
-            }
-        }
-    }
-
-    async fn deletion_status(
-        &self,
-        request_id: &str,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<Option<AccountAssignmentOperationStatus>, AwsError> {
-        let action = "sso:DescribeAccountAssignmentDeletionStatus";
-        let described = self
-            .caller
-            .call(&self.sso_limit, action, request_id, || {
-                self.sso
-                    .describe_account_assignment_deletion_status()
-                    .instance_arn(&self.instance_arn)
-                    .account_assignment_deletion_request_id(request_id)
-                    .send()
-            })
-            .await;
-        Ok(record(calls, action, request_id, described)?.account_assignment_deletion_status)
-    }
-
-    async fn remove_user(&self, u: &PlannedUser, options: &ApplyOptions) -> AuditItem {
-        let mut calls = Vec::new();
-        let checked = self.recheck_user(u, &mut calls).await;
-        let (outcome, reason) =
-            decide(checked, options.dry_run, || self.delete_user(u, &mut calls)).await;
-        AuditItem {
-            kind: "user",
-            target: self.describe_user(u),
-            outcome,
-            reason,
-            calls,
-            restore: format!(
-                "not reversible: recreate the user with `aws identitystore create-user --identity-store-id {} --user-name {} ...` (it gets a new user id) and add its groups and assignments again",
-                self.store_id, u.user_name
-            ),
-        }
-    }
-
-    fn describe_user(&self, u: &PlannedUser) -> String {
-        format!(
-            "user {} ({}) in identity store {}",
-            u.user_name, u.user_id, self.store_id
-        )
-    }
-
-    async fn recheck_user(&self, u: &PlannedUser, calls: &mut Vec<CallRecord>) -> Recheck {
-        let action = "identitystore:DescribeUser";
-        let described = self
-            .caller
-            .call(&self.ids_limit, action, &u.user_id, || {
-                self.ids
-                    .describe_user()
-                    .identity_store_id(&self.store_id)
-                    .user_id(&u.user_id)
-                    .send()
-            })
-            .await;
-        let user = match record(calls, action, &u.user_id, described) {
-            Err(error) if is_not_found(&error) => {
-                return Ok(Some("the user no longer exists".into()))
-            }
-            other => other?,
-        };
-        if user.user_name.as_deref() != Some(u.user_name.as_str()) {
-            return Ok(Some(format!(
-                "the user is now named {:?}",
-                user.user_name.unwrap_or_default()
-            )));
-        }
-        if !user.external_ids.unwrap_or_default().is_empty() {
-            return Ok(Some("the user is provisioned from an external identity provider: remove it there, or it comes back at the next sync".into()));
-        }
-        match self.principal_assignments("USER", &u.user_id, calls).await {
-            Err(error) if error.is_access_or_validation() => {
-                return Ok(Some(format!(
-                    "cannot confirm that the user holds no assignment ({error})"
-                )))
-            }
-            Err(error) => return Err(error),
-            Ok(0) => {}
-            Ok(n) => return Ok(Some(format!("the user still holds {n} assignment(s)"))),
-        }
-        for group in self.groups_of(&u.user_id, calls).await? {
-            match self.principal_assignments("GROUP", &group, calls).await? {
-                0 => {}
-                n => {
-                    return Ok(Some(format!(
-                        "the user is a member of group {group}, which holds {n} assignment(s)"
-                    )))
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    async fn principal_assignments(
-        &self,
-        kind: &str,
-        id: &str,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<usize, AwsError> {
-        let action = "sso:ListAccountAssignmentsForPrincipal";
-        let listed = paginate(action, id, |token| async move {
-            let out = self
-                .caller
-                .call(&self.sso_limit, action, id, || {
-                    self.sso
-                        .list_account_assignments_for_principal()
-                        .instance_arn(&self.instance_arn)
-                        .principal_type(PrincipalType::from(kind))
-                        .principal_id(id)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            Ok((out.account_assignments.unwrap_or_default(), out.next_token))
-        })
-        .await;
-        Ok(record(calls, action, id, listed)?.len())
-    }
-
-    async fn groups_of(
-        &self,
-        user_id: &str,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<Vec<String>, AwsError> {
-        let action = "identitystore:ListGroupMembershipsForMember";
-        let listed = paginate(action, user_id, |token| async move {
-            let out = self
-                .caller
-                .call(&self.ids_limit, action, user_id, || {
-                    self.ids
-                        .list_group_memberships_for_member()
-                        .identity_store_id(&self.store_id)
-                        .member_id(MemberId::UserId(user_id.to_owned()))
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            let groups: Vec<String> = out
-                .group_memberships
-                .into_iter()
-                .filter_map(|m| m.group_id)
-                .collect();
-            Ok((groups, out.next_token))
-        })
-        .await;
-        record(calls, action, user_id, listed)
-    }
-
-    async fn delete_user(
-        &self,
-        u: &PlannedUser,
-        calls: &mut Vec<CallRecord>,
-    ) -> Result<(), AwsError> {
-        let action = "identitystore:DeleteUser";
-        let deleted = self
-            .caller
-            .call(&self.ids_limit, action, &u.user_id, || {
-                self.ids
-                    .delete_user()
-                    .identity_store_id(&self.store_id)
-                    .user_id(&u.user_id)
-                    .send()
-            })
-            .await;
-        record(calls, action, &u.user_id, deleted).map(|_| ())
-    }
-}
-
-fn deletion_failed(resource: &str, status: Option<&AccountAssignmentOperationStatus>) -> AwsError {
-    let reason = status
-        .and_then(|s| s.failure_reason.clone())
-        .unwrap_or_else(|| "no reason given".into());
-    AwsError::Other(format!("the deletion of {resource} failed: {reason}"))
 }

@@ -7,16 +7,18 @@
 //!   an audit log, with the command that restores what was deleted.
 
 pub mod apply;
-pub mod location;
+mod assignment_removal;
 pub mod plan;
 mod report_input;
 pub mod service;
+mod user_removal;
 
 pub use apply::{apply_plan, ApplyOptions, AuditLog, Outcome};
-pub use location::Location;
 pub use plan::{make_plan, plan_bytes, Plan, PlanOptions};
 
-use crate::pipeline::AwsSession;
+use crate::aws::AwsSession;
+use crate::store::file::sha256_hex;
+use crate::store::Location;
 
 /// Reads the report at `report` (with its manifest and user summary) and plans from it.
 pub async fn plan_removal(
@@ -33,12 +35,12 @@ pub async fn read_plan(
     session: &AwsSession,
     location: &Location,
 ) -> Result<(Plan, String), RemediationError> {
-    let bytes = location.read(session).await?;
+    let bytes = location.read_existing(session.config().await).await?;
     let plan = serde_json::from_slice(&bytes).map_err(|e| RemediationError::Input {
         location: location.to_string(),
         message: format!("not a removal plan of this tool: {e}"),
     })?;
-    Ok((plan, crate::output::sha256_hex(&bytes)))
+    Ok((plan, sha256_hex(&bytes)))
 }
 
 /// Writes the audit log as JSON (never over an existing S3 object).
@@ -46,11 +48,10 @@ pub async fn write_audit_log(
     session: &AwsSession,
     location: &Location,
     log: &AuditLog,
-    kms_key_arn: Option<String>,
 ) -> Result<(), RemediationError> {
     let mut body = serde_json::to_vec_pretty(log).expect("an audit log serializes");
     body.push(b'\n');
-    location.write_new(session, &body, kms_key_arn).await
+    Ok(location.write_new(session.config().await, &body).await?)
 }
 
 /// Why a plan could not be made or applied.
@@ -65,5 +66,5 @@ pub enum RemediationError {
     #[error(transparent)]
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
-    Output(#[from] crate::output::OutputError),
+    Store(#[from] crate::store::StoreError),
 }

@@ -3,7 +3,7 @@
 
 use super::report_input::{ManifestWarning, ReportInput, ReportRow, UserRow};
 use super::RemediationError;
-use crate::output::sha256_hex;
+use crate::store::file::sha256_hex;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

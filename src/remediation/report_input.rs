@@ -1,9 +1,10 @@
 //! Reading a report back: the CSV, its manifest, and the user summary, checked against the
 //! SHA-256 the manifest recorded so that a plan never rests on an edited file.
 
-use super::{Location, RemediationError};
-use crate::output::sha256_hex;
-use crate::pipeline::AwsSession;
+use super::RemediationError;
+use crate::aws::AwsSession;
+use crate::store::file::sha256_hex;
+use crate::store::Location;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize};
 
@@ -84,7 +85,8 @@ pub async fn read_report(
     session: &AwsSession,
 ) -> Result<ReportInput, RemediationError> {
     let manifest_location = location.sibling(&manifest_name(&location.file_name()));
-    let manifest_bytes = manifest_location.read(session).await.map_err(|e| {
+    let config = session.config().await;
+    let manifest_bytes = manifest_location.read_existing(config).await.map_err(|e| {
         RemediationError::Refused(format!(
             "the report's manifest could not be read ({e}): without it nothing proves how the report was made"
         ))
@@ -94,10 +96,10 @@ pub async fn read_report(
             location: manifest_location.to_string(),
             message: format!("not a manifest of this tool's reports: {e}"),
         })?;
-    let report_bytes = location.read(session).await?;
+    let report_bytes = location.read_existing(config).await?;
     check_sha256(location, &report_bytes, &manifest.report.sha256)?;
     let users_location = location.sibling(&manifest.users.file);
-    let users_bytes = users_location.read(session).await?;
+    let users_bytes = users_location.read_existing(config).await?;
     check_sha256(&users_location, &users_bytes, &manifest.users.sha256)?;
     let mut rows: Vec<ReportRow> = parse_csv(location, &report_bytes)?;
     for row in &mut rows {

@@ -2,9 +2,10 @@
 //! plan to its approver, then applies exactly the plan that was approved.
 
 use super::apply::{apply_plan, ApplyOptions};
-use super::{read_plan, write_audit_log, Location, RemediationError};
-use crate::pipeline::AwsSession;
-use crate::service::{Env, SettingsError};
+use super::{read_plan, write_audit_log, RemediationError};
+use crate::aws::AwsSession;
+use crate::config::{Env, SettingsError};
+use crate::store::Location;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -64,7 +65,7 @@ impl RemediationSettings {
                 "{uri} is not a plan under {prefix}: upload the plan there (a .json file)"
             )));
         }
-        Location::parse(uri)
+        Ok(Location::parse(uri, None)?)
     }
 
     fn audit_location(&self, plan: &Location, dry_run: bool) -> Location {
@@ -78,6 +79,7 @@ impl RemediationSettings {
                 Utc::now().format("%Y%m%dT%H%M%SZ"),
                 if dry_run { "-dry-run" } else { "" }
             ),
+            kms_key_arn: self.kms_key_arn.clone(),
         }
     }
 }
@@ -172,7 +174,7 @@ pub async fn handle_remediation(
             let config = session.config().await;
             let log = apply_plan(config, &plan, &plan_s3_uri, &actual_sha256, &options).await?;
             let audit = settings.audit_location(&location, dry_run);
-            write_audit_log(&session, &audit, &log, settings.kms_key_arn.clone()).await?;
+            write_audit_log(&session, &audit, &log).await?;
             Ok(RemediationResponse::Applied {
                 audit_log_s3_uri: audit.to_string(),
                 deleted_assignments: log.deleted_assignments,

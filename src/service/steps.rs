@@ -4,12 +4,14 @@
 //! the checkpoint while reading, then the directory read, which the report step joins with
 //! the evidence.
 
-use super::{fresh_directory_options, report_from, run_once, Invocation, Response, Settings, Step};
+use super::{fresh_directory_options, report_from, run_once, Invocation, Response, Step};
+use crate::aws::AwsSession;
+use crate::config::FunctionSettings;
 use crate::directory::aws::DirectoryReadInfo;
 use crate::directory::checkpoint::{ResumeError, ResumeOptions};
 use crate::directory::Snapshot;
-use crate::output::state::{StateLocation, Version};
-use crate::pipeline::{self, AwsSession, DirectorySource, Error, NoProgress};
+use crate::pipeline::{self, DirectorySource, Error, NoProgress};
+use crate::store::{Location, StoreError, Version};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -47,7 +49,7 @@ const MAX_AGE_HOURS: i64 = 24;
 
 /// Runs the step the invocation names (or the whole report, without one).
 pub async fn handle(
-    settings: &Settings,
+    settings: &FunctionSettings,
     invocation: &Invocation,
     deadline: Instant,
 ) -> Result<Answer, Error> {
@@ -77,12 +79,12 @@ pub async fn handle(
 
 /// Where one run keeps its state.
 struct RunState {
-    checkpoint: StateLocation,
-    directory: StateLocation,
+    checkpoint: Location,
+    directory: Location,
 }
 
 impl RunState {
-    fn new(settings: &Settings, run_id: Option<&str>) -> Result<RunState, Error> {
+    fn new(settings: &FunctionSettings, run_id: Option<&str>) -> Result<RunState, Error> {
         let run_id = run_id.ok_or_else(|| other("a step needs run_id (the execution's name)"))?;
         let valid = !run_id.is_empty()
             && run_id.len() <= 80
@@ -96,7 +98,7 @@ impl RunState {
             )));
         }
         let target = &settings.output;
-        let place = |name: &str| StateLocation::S3 {
+        let place = |name: &str| Location::S3 {
             bucket: target.bucket.clone(),
             key: format!("{}state/{run_id}/{name}", target.prefix),
             kms_key_arn: target.kms_key_arn.clone(),
@@ -110,7 +112,7 @@ impl RunState {
     /// Reads until `deadline`; DONE once the directory is kept for the report step.
     async fn read(
         &self,
-        settings: &Settings,
+        settings: &FunctionSettings,
         session: &AwsSession,
         deadline: Instant,
     ) -> Result<ReadAnswer, Error> {
@@ -182,6 +184,6 @@ fn other(message: &str) -> Error {
     Error::Aws(crate::aws::AwsError::Other(message.to_owned()))
 }
 
-fn state_error(error: crate::output::state::StateError) -> Error {
+fn state_error(error: StoreError) -> Error {
     Error::Resume(error.into())
 }

@@ -144,17 +144,22 @@ def to_string(value: Any) -> str | None:
     return compact_json(value)
 
 
-def to_timestamp(value: Any) -> str | None:
-    """An ISO 8601 time as the `YYYY-MM-DD HH:MM:SS.ffffff` UTC text DuckDB reads."""
+def iso_time(value: Any) -> datetime | None:
+    """An ISO 8601 time (`2026-07-01T00:08:20Z`) in UTC (a time without a zone is UTC's);
+    None if it is not one."""
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def to_timestamp(value: Any) -> str | None:
+    """An ISO 8601 time as the `YYYY-MM-DD HH:MM:SS.ffffff` UTC text DuckDB reads."""
+    parsed = iso_time(value)
+    return None if parsed is None else parsed.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def to_boolean(value: Any) -> bool | None:

@@ -32,10 +32,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
-from xml.sax.saxutils import escape
 
 import botocore.session
 from moto.moto_server.werkzeug_app import (
@@ -46,206 +45,18 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from account_access import AccountAccess, operation_of
+from moto_config import (
+    DEFAULT_REGION,
+    IAM_PREFIX,
+    REPEATED_NEXT_TOKEN,
+    SERVICE_BY_SIGNING_NAME,
+    SERVICE_BY_TARGET_PREFIX,
+    EmulatorConfig,
+    QuotaBook,
+)
 from moto_corrections import apply_corrections
+from moto_replies import Reply, denied_reply, error_reply, internal_error_reply, throttled_reply
 from moto_snapshot import default_directory, management_account, preload
-
-# --------------------------------------------------------------------------------------------
-# Services, protocols and AWS's documented limits
-# --------------------------------------------------------------------------------------------
-
-# The SigV4 signing name in the Authorization header says which service a request is for
-# (every service shares one endpoint here, through AWS_ENDPOINT_URL).
-SERVICE_BY_SIGNING_NAME = {
-    "sso": "sso-admin",
-    "identitystore": "identitystore",
-    "organizations": "organizations",
-    "sts": "sts",
-    "s3": "s3",
-    "account-access": "account-access",
-}
-# Unsigned requests still carry the awsJson1_1 target prefix.
-SERVICE_BY_TARGET_PREFIX = {
-    "SWBExternalService": "sso-admin",
-    "AWSIdentityStore": "identitystore",
-    "AWSOrganizationsV20161128": "organizations",
-}
-# The IAM action prefix of each service: sso-admin's actions are "sso:...".
-IAM_PREFIX = {"sso-admin": "sso", "identitystore": "identitystore",
-              "organizations": "organizations", "sts": "sts", "s3": "s3",
-              "account-access": "account-access"}
-QUERY_SERVICES = frozenset({"sts"})  # awsQuery: form body in, XML out
-
-# Requests per second (token-bucket refill rate; the bucket holds `rate` tokens, so a burst
-# of `rate` calls passes at once). Sources, in tests/emulators/README.md:
-#   sso-admin: "IAM Identity Center APIs have a collective throttle maximum of 20 TPS"
-#   identitystore: 20 TPS for each Identity Store API
-#   organizations: low per-API limits; 2/s is our conservative stand-in (configurable)
-#   sts: 600/s per account and Region, which the tool never approaches
-DEFAULT_RATES: dict[str, float] = {
-    "sso-admin": 20.0, "identitystore": 20.0, "organizations": 2.0, "sts": 600.0,
-    # Account access manager: 20 requests a second (its quotas page), one bucket here.
-    "account-access": 20.0,
-}
-# Scope of one bucket: Identity Center throttles all its APIs together, the identity store and
-# Organizations throttle each API on its own, STS the account as a whole.
-PER_API_QUOTA_SERVICES = frozenset({"identitystore", "organizations"})
-
-REPEATED_NEXT_TOKEN = "cmVwZWF0ZWQtbmV4dC10b2tlbg=="  # matches every service's token pattern
-DEFAULT_REGION = "us-east-1"
-
-# --------------------------------------------------------------------------------------------
-# Configuration (--config FILE.json)
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class EmulatorConfig:
-    """Quotas and injected faults. Keys name "service" or "service:Operation"."""
-
-    rates: dict[str, float | None] = field(default_factory=dict)
-    deny: frozenset[str] = frozenset()
-    max_page_size: int | None = None
-    fail_5xx: dict[str, int] = field(default_factory=dict)
-    repeat_next_token: frozenset[str] = frozenset()
-    account_access_filter_needs_criterion: bool = False
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> EmulatorConfig:
-        known = {"rates", "deny", "max_page_size", "fail_5xx", "repeat_next_token",
-                 "account_access_filter_needs_criterion"}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        page = raw.get("max_page_size")
-        if page is not None and (not isinstance(page, int) or page < 1):
-            raise ValueError("max_page_size must be a positive integer")
-        return cls(
-            rates={_canonical_key(k): (None if v is None else float(v))
-                   for k, v in raw.get("rates", {}).items()},
-            deny=frozenset(_canonical_key(k) for k in raw.get("deny", [])),
-            max_page_size=page,
-            fail_5xx={_canonical_key(k): int(v) for k, v in raw.get("fail_5xx", {}).items()},
-            repeat_next_token=frozenset(_canonical_key(k) for k in raw.get("repeat_next_token", [])),
-            account_access_filter_needs_criterion=raw.get("account_access_filter_needs_criterion") is True,
-        )
-
-    @classmethod
-    def load(cls, path: str | None) -> EmulatorConfig:
-        if not path:
-            return cls()
-        with open(path, encoding="utf-8") as f:
-            return cls.from_json(json.load(f))
-
-
-def _canonical_key(key: str) -> str:
-    """Accept both "sso-admin:Op" and the IAM spelling "sso:Op"."""
-    service, _, operation = key.partition(":")
-    service = "sso-admin" if service == "sso" else service
-    return f"{service}:{operation}" if operation else service
-
-
-# --------------------------------------------------------------------------------------------
-# Quotas: token buckets
-# --------------------------------------------------------------------------------------------
-
-class TokenBucket:
-    """Holds up to `rate` tokens and regains `rate` per second; each call takes one."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.tokens = rate
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
-                return True
-            return False
-
-
-class QuotaBook:
-    """One bucket per quota scope; a rate of null or <= 0 lifts the quota."""
-
-    def __init__(self, rates: dict[str, float | None]) -> None:
-        self.rates: dict[str, float | None] = {**DEFAULT_RATES, **rates}
-        self.buckets: dict[str, TokenBucket | None] = {}
-        self.lock = threading.Lock()
-
-    def admit(self, service: str, operation: str) -> bool:
-        bucket = self._bucket(service, operation)
-        return bucket is None or bucket.take()
-
-    def _bucket(self, service: str, operation: str) -> TokenBucket | None:
-        per_api = service in PER_API_QUOTA_SERVICES
-        scope = f"{service}:{operation}" if per_api else service
-        with self.lock:
-            if scope not in self.buckets:
-                rate = self.rates.get(f"{service}:{operation}", self.rates.get(service))
-                self.buckets[scope] = TokenBucket(rate) if rate and rate > 0 else None
-            return self.buckets[scope]
-
-
-# --------------------------------------------------------------------------------------------
-# Answers in each protocol's wire format
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def error_reply(service: str, status: int, code: str, message: str, **extra: str) -> Reply:
-    """An error as AWS sends it: awsJson1_1 body + x-amzn-ErrorType, or awsQuery XML."""
-    request_id = str(uuid.uuid4())
-    if service in QUERY_SERVICES:
-        kind = "Receiver" if status >= 500 else "Sender"
-        body = (
-            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-    else:
-        body = json.dumps({"__type": code, "message": message, **extra}).encode()
-        headers = [("Content-Type", "application/x-amz-json-1.1"),
-                   ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
-    headers.append(("Content-Length", str(len(body))))
-    return Reply(status, headers, body)
-
-
-def throttled_reply(service: str) -> Reply:
-    # Organizations models its throttle as TooManyRequestsException (HTTP 400), STS answers the
-    # query-protocol code "Throttling", the others ThrottlingException; the Rust SDK's retry
-    # classifier treats all three as throttling errors.
-    if service == "organizations":
-        return error_reply(service, 400, "TooManyRequestsException",
-                           "You have sent too many requests in too short a period of time. "
-                           "Try again later.")
-    if service == "sts":
-        return error_reply(service, 400, "Throttling", "Rate exceeded")
-    return error_reply(service, 400, "ThrottlingException", "Rate exceeded")
-
-
-def denied_reply(service: str, operation: str, account_id: str) -> Reply:
-    action = f"{IAM_PREFIX[service]}:{operation}"
-    caller = f"arn:aws:sts::{account_id}:assumed-role/idc-credential-report/emulator"
-    message = (f"User: {caller} is not authorized to perform: {action} "
-               f"because no identity-based policy allows the {action} action")
-    code = "AccessDenied" if service == "sts" else "AccessDeniedException"
-    return error_reply(service, 403 if service == "sts" else 400, code, message)
-
-
-def internal_error_reply(service: str) -> Reply:
-    codes = {"organizations": "ServiceException", "sts": "InternalFailure"}
-    return error_reply(service, 500, codes.get(service, "InternalServerException"),
-                       "The request processing has failed because of an unknown error.")
-
 
 # --------------------------------------------------------------------------------------------
 # The front door: identifies each call, applies quotas and faults, logs it

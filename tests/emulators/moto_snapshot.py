@@ -20,7 +20,9 @@ from moto.identitystore.models import User as MotoUser
 from moto.organizations.models import FakeAccount, OrganizationsBackend, organizations_backends
 from moto.ssoadmin.models import AccountAssignment, PermissionSet, SSOAdminBackend, ssoadmin_backends
 
-from moto_corrections import drop_nulls, set_home_region, set_regions, touch_assignments, user_facts
+from moto_corrections import set_home_region, set_regions, touch_assignments
+from moto_identity_corrections import user_facts
+from moto_paging import drop_nulls
 
 JOINED_BASE = datetime(2020, 1, 1, tzinfo=timezone.utc).timestamp()  # accounts' JoinedTimestamp
 

@@ -29,7 +29,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cloudtrail_events import load_events
-from cloudwatch_logs import LogsEngine, discovered_fields, spark_tokens
+from logs_engine import LogsEngine, discovered_fields
+from logs_sql import spark_tokens
 from lake_schema import compact_json
 from test_lake import FIXTURES, error_code, read_port, stop, use_dummy_aws_environment
 from test_lake import Emulator as LakeEmulator

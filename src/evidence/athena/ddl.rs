@@ -2,7 +2,8 @@
 //! holding only the columns this report reads (the JSON SerDe skips the rest), so queries
 //! scan days of one account and Region and never need `MSCK REPAIR`.
 
-use super::sql::{check_account, check_region, NameError, TableRef};
+use super::sql::{NameError, TableRef};
+use crate::aws::{check_account, check_region};
 
 /// Columns and their Hive types: what the evidence and change queries read, nothing more.
 pub const COLUMNS: [(&str, &str); 13] = [
@@ -66,8 +67,14 @@ pub fn create_table(options: &DdlOptions) -> Result<String, DdlError> {
     if options.accounts.is_empty() || options.regions.is_empty() {
         return Err(DdlError::Missing);
     }
-    options.accounts.iter().try_for_each(|a| check_account(a))?;
-    options.regions.iter().try_for_each(|r| check_region(r))?;
+    options
+        .accounts
+        .iter()
+        .try_for_each(|a| check_account(a).map_err(NameError::from))?;
+    options
+        .regions
+        .iter()
+        .try_for_each(|r| check_region(r).map_err(NameError::from))?;
     let columns: Vec<String> = COLUMNS
         .iter()
         .map(|(name, kind)| format!("  {name} {kind}"))

@@ -7,13 +7,13 @@ pub mod ddl;
 pub mod sql;
 pub mod table;
 
+use super::query::{run_query, Poll, QueryError, QueryService, Row};
 use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, SourceWarning, Window};
-use crate::aws::{paginate, AwsError, Caller, PollPacer, RateLimiter};
+use crate::aws::{paginate, AwsError, Caller, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 use sql::{change_query, evidence_query, Scope, TableRef};
-use std::collections::HashMap;
 use table::TableError;
 use tokio::time::Instant;
 
@@ -34,14 +34,8 @@ pub enum AthenaError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Table(#[from] TableError),
-    #[error("Athena query {query_id} ended {state}: {reason}")]
-    QueryEnded {
-        query_id: String,
-        state: String,
-        reason: String,
-    },
-    #[error("Athena query {query_id} was still running at the deadline and was stopped (raise --query-timeout, or narrow --lookback-days)")]
-    Deadline { query_id: String },
+    #[error(transparent)]
+    Query(#[from] QueryError),
     #[error("Athena: {0}")]
     Row(#[from] RowError),
 }
@@ -133,26 +127,16 @@ struct Athena<'a> {
 
 impl Athena<'_> {
     /// Runs one query to its end and reads its rows.
-    async fn query(
-        &self,
-        sql: String,
-    ) -> Result<(QueryRecord, Vec<HashMap<String, String>>), AthenaError> {
-        let started = Instant::now();
-        let query_id = self.start(&sql).await?;
-        let bytes_scanned = self.wait(&query_id).await?;
-        let rows = self.results(&query_id).await?;
-        let record = QueryRecord {
-            query_id,
-            sql,
-            bytes_scanned,
-            events_scanned: 0,
-            run_time_ms: started.elapsed().as_millis() as u64,
-            truncated: false,
-        };
-        Ok((record, rows))
+    async fn query(&self, sql: String) -> Result<(QueryRecord, Vec<Row>), AthenaError> {
+        Ok(run_query(self, sql, self.options.deadline).await?)
     }
+}
 
-    async fn start(&self, sql: &str) -> Result<String, AthenaError> {
+impl QueryService for Athena<'_> {
+    const QUERY: &'static str = "Athena query";
+    const CANCELLED: &'static str = "stopped";
+
+    async fn start(&self, sql: &str) -> Result<String, AwsError> {
         let options = self.options;
         let context = QueryExecutionContext::builder()
             .database(&options.table.database)
@@ -162,79 +146,70 @@ impl Athena<'_> {
             .output
             .as_ref()
             .map(|o| ResultConfiguration::builder().output_location(o).build());
+        let action = "athena:StartQueryExecution";
         let out = self
             .caller
-            .call(
-                &self.limiter,
-                "athena:StartQueryExecution",
-                &options.workgroup,
-                || {
-                    self.client
-                        .start_query_execution()
-                        .query_string(sql)
-                        .query_execution_context(context.clone())
-                        .work_group(&options.workgroup)
-                        .set_result_configuration(results.clone())
-                        .send()
-                },
-            )
+            .call(&self.limiter, action, &options.workgroup, || {
+                self.client
+                    .start_query_execution()
+                    .query_string(sql)
+                    .query_execution_context(context.clone())
+                    .work_group(&options.workgroup)
+                    .set_result_configuration(results.clone())
+                    .send()
+            })
             .await?;
         out.query_execution_id
-            .ok_or_else(|| AwsError::Other("StartQueryExecution returned no id".into()).into())
+            .ok_or_else(|| AwsError::Other("StartQueryExecution returned no id".into()))
     }
 
-    /// Polls until the query ends; returns the bytes it scanned.
-    async fn wait(&self, query_id: &str) -> Result<i64, AthenaError> {
-        let mut pacer = PollPacer::new(self.options.deadline);
-        loop {
-            let out = self
-                .caller
-                .call(&self.limiter, "athena:GetQueryExecution", query_id, || {
-                    self.client
-                        .get_query_execution()
-                        .query_execution_id(query_id)
-                        .send()
-                })
-                .await?;
-            let execution = out
-                .query_execution
-                .unwrap_or_else(|| aws_sdk_athena::types::QueryExecution::builder().build());
-            let scanned = execution
-                .statistics
-                .as_ref()
-                .and_then(|s| s.data_scanned_in_bytes)
-                .unwrap_or(0);
-            let status = execution.status.as_ref();
-            match status.and_then(|s| s.state.clone()) {
-                Some(QueryExecutionState::Succeeded) => return Ok(scanned),
-                Some(QueryExecutionState::Queued | QueryExecutionState::Running) | None => {}
-                Some(state) => {
-                    return Err(AthenaError::QueryEnded {
-                        query_id: query_id.to_owned(),
-                        state: state.as_str().to_owned(),
-                        reason: status
-                            .and_then(|s| s.state_change_reason.clone())
-                            .unwrap_or_default(),
-                    })
-                }
+    async fn poll(&self, query_id: &str) -> Result<Poll, AwsError> {
+        let out = self
+            .caller
+            .call(&self.limiter, "athena:GetQueryExecution", query_id, || {
+                self.client
+                    .get_query_execution()
+                    .query_execution_id(query_id)
+                    .send()
+            })
+            .await?;
+        let execution = out
+            .query_execution
+            .unwrap_or_else(|| aws_sdk_athena::types::QueryExecution::builder().build());
+        let status = execution.status.as_ref();
+        Ok(match status.and_then(|s| s.state.clone()) {
+            Some(QueryExecutionState::Succeeded) => Poll::Finished {
+                bytes_scanned: (execution.statistics.as_ref())
+                    .and_then(|s| s.data_scanned_in_bytes)
+                    .unwrap_or(0),
+                events_scanned: 0,
+                rows: None,
+            },
+            Some(QueryExecutionState::Queued | QueryExecutionState::Running) | None => {
+                Poll::Running
             }
-            if !pacer.wait().await {
-                self.caller
-                    .call(&self.limiter, "athena:StopQueryExecution", query_id, || {
-                        self.client
-                            .stop_query_execution()
-                            .query_execution_id(query_id)
-                            .send()
-                    })
-                    .await?;
-                return Err(AthenaError::Deadline {
-                    query_id: query_id.to_owned(),
-                });
-            }
-        }
+            Some(state) => Poll::Ended {
+                status: state.as_str().to_owned(),
+                detail: status
+                    .and_then(|s| s.state_change_reason.clone())
+                    .unwrap_or_default(),
+            },
+        })
     }
 
-    async fn results(&self, query_id: &str) -> Result<Vec<HashMap<String, String>>, AthenaError> {
+    async fn cancel(&self, query_id: &str) -> Result<(), AwsError> {
+        self.caller
+            .call(&self.limiter, "athena:StopQueryExecution", query_id, || {
+                self.client
+                    .stop_query_execution()
+                    .query_execution_id(query_id)
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn rows(&self, query_id: &str) -> Result<Vec<Row>, AwsError> {
         let action = "athena:GetQueryResults";
         let mut header: Option<Vec<String>> = None;
         let header = &mut header;

@@ -11,14 +11,14 @@
 pub mod setup;
 pub mod sql;
 
+use super::query::{run_query, Poll, QueryError, QueryService, Row};
 use super::query_rows::{changes_from_events, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, SourceWarning, Window};
-use crate::aws::{with_role, AwsError, Caller, PollPacer, RateLimiter};
+use crate::aws::{with_role, AwsError, Caller, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatchlogs::types::{LogGroup, LogGroupClass, QueryLanguage, QueryStatus};
 use aws_sdk_cloudwatchlogs::Client;
 use sql::{LogGroupRef, Range};
-use std::collections::HashMap;
 use tokio::time::Instant;
 
 /// The most rows Logs Insights returns for one SQL query.
@@ -51,17 +51,13 @@ pub enum CloudWatchError {
     NotFound { group: String, region: String },
     #[error("CloudWatch Logs: log group {group} is of class {class}, which SQL cannot query: send the trail to a STANDARD log group")]
     NotStandard { group: String, class: String },
-    #[error("Logs Insights query {query_id} ended {status}")]
-    QueryEnded { query_id: String, status: String },
-    #[error("Logs Insights query {query_id} was still running at the deadline and was stopped (raise --query-timeout, or narrow --lookback-days)")]
-    Deadline { query_id: String },
+    #[error(transparent)]
+    Query(#[from] QueryError),
     #[error("Logs Insights returned {rows} rows, its limit, for the single second {second}: the result cannot be split further")]
     Unsplittable { rows: usize, second: i64 },
     #[error("CloudWatch Logs: {0}")]
     Row(#[from] RowError),
 }
-
-type Row = HashMap<String, String>;
 
 pub async fn read_cloudwatch(
     config: &SdkConfig,
@@ -114,7 +110,9 @@ pub async fn read_cloudwatch(
             let query_ids = used_query_ids(&evidence.source.queries[first_change_query..]);
             evidence.changes = changes_from_events(rows, &query_ids)?;
         }
-        Err(CloudWatchError::QueryEnded { query_id, status }) => {
+        Err(CloudWatchError::Query(QueryError::Ended {
+            query_id, status, ..
+        })) => {
             evidence.source.warnings.push(SourceWarning::misses_changes(&format!(
                 "the access-change query {query_id} ended {status}; run the report again, and if it fails again check the query in the Logs Insights console"
             )));
@@ -231,85 +229,85 @@ impl Logs<'_> {
         Ok(rows)
     }
 
-    /// Runs one query to its end and reads its rows.
+    /// Runs one query over `part` of the window to its end and reads its rows.
     async fn query(
         &self,
         sql: String,
         part: Range,
     ) -> Result<(QueryRecord, Vec<Row>), CloudWatchError> {
-        let started = Instant::now();
-        let query_id = self.start(&sql, part).await?;
-        let (rows, bytes_scanned, records_scanned) = self.wait(&query_id).await?;
-        let record = QueryRecord {
-            query_id,
-            sql,
-            bytes_scanned,
-            events_scanned: records_scanned,
-            run_time_ms: started.elapsed().as_millis() as u64,
-            truncated: false,
-        };
-        Ok((record, rows))
+        let query = PartQuery { logs: self, part };
+        Ok(run_query(&query, sql, self.options.deadline).await?)
     }
+}
 
-    async fn start(&self, sql: &str, part: Range) -> Result<String, CloudWatchError> {
-        let out = self
+/// One Logs Insights query: its time range is part of the request, not of the SQL.
+struct PartQuery<'a> {
+    logs: &'a Logs<'a>,
+    part: Range,
+}
+
+impl QueryService for PartQuery<'_> {
+    const QUERY: &'static str = "Logs Insights query";
+    const CANCELLED: &'static str = "stopped";
+
+    async fn start(&self, sql: &str) -> Result<String, AwsError> {
+        let logs = self.logs;
+        let out = logs
             .caller
-            .call(&self.limiter, "logs:StartQuery", &self.groups, || {
-                self.client
+            .call(&logs.limiter, "logs:StartQuery", &logs.groups, || {
+                logs.client
                     .start_query()
                     .query_language(QueryLanguage::Sql)
                     .query_string(sql)
-                    .start_time(part.start)
-                    .end_time(part.end + DELIVERY_SLACK_SECS)
-                    .limit(self.options.max_rows as i32)
+                    .start_time(self.part.start)
+                    .end_time(self.part.end + DELIVERY_SLACK_SECS)
+                    .limit(logs.options.max_rows as i32)
                     .send()
             })
             .await?;
         out.query_id
-            .ok_or_else(|| AwsError::Other("StartQuery returned no queryId".into()).into())
+            .ok_or_else(|| AwsError::Other("StartQuery returned no queryId".into()))
     }
 
-    /// Polls until the query completes; returns its rows, bytes and records scanned.
-    async fn wait(&self, query_id: &str) -> Result<(Vec<Row>, i64, i64), CloudWatchError> {
-        let mut pacer = PollPacer::new(self.options.deadline);
-        loop {
-            let out = self
-                .caller
-                .call(&self.limiter, "logs:GetQueryResults", query_id, || {
-                    self.client.get_query_results().query_id(query_id).send()
-                })
-                .await?;
-            match out.status {
-                Some(QueryStatus::Complete) => {
-                    let stats = out.statistics.as_ref();
-                    let bytes = stats.map_or(0.0, |s| s.bytes_scanned) as i64;
-                    let records = stats.map_or(0.0, |s| s.records_scanned) as i64;
-                    return Ok((rows_of(out.results.unwrap_or_default()), bytes, records));
-                }
-                Some(QueryStatus::Scheduled | QueryStatus::Running) | None => {}
-                Some(status) => {
-                    return Err(CloudWatchError::QueryEnded {
-                        query_id: query_id.to_owned(),
-                        status: status.as_str().to_owned(),
-                    })
-                }
-            }
-            if !pacer.wait().await {
-                self.stop(query_id).await?;
-                return Err(CloudWatchError::Deadline {
-                    query_id: query_id.to_owned(),
-                });
-            }
-        }
+    /// A completed query's answer carries its rows.
+    async fn poll(&self, query_id: &str) -> Result<Poll, AwsError> {
+        let logs = self.logs;
+        let out = logs
+            .caller
+            .call(&logs.limiter, "logs:GetQueryResults", query_id, || {
+                logs.client.get_query_results().query_id(query_id).send()
+            })
+            .await?;
+        let stats = out.statistics.as_ref();
+        Ok(match out.status {
+            Some(QueryStatus::Complete) => Poll::Finished {
+                bytes_scanned: stats.map_or(0.0, |s| s.bytes_scanned) as i64,
+                events_scanned: stats.map_or(0.0, |s| s.records_scanned) as i64,
+                rows: Some(rows_of(out.results.unwrap_or_default())),
+            },
+            Some(QueryStatus::Scheduled | QueryStatus::Running) | None => Poll::Running,
+            Some(status) => Poll::Ended {
+                status: status.as_str().to_owned(),
+                detail: String::new(),
+            },
+        })
     }
 
-    async fn stop(&self, query_id: &str) -> Result<(), CloudWatchError> {
-        self.caller
-            .call(&self.limiter, "logs:StopQuery", query_id, || {
-                self.client.stop_query().query_id(query_id).send()
+    async fn cancel(&self, query_id: &str) -> Result<(), AwsError> {
+        let logs = self.logs;
+        logs.caller
+            .call(&logs.limiter, "logs:StopQuery", query_id, || {
+                logs.client.stop_query().query_id(query_id).send()
             })
             .await?;
         Ok(())
+    }
+
+    /// Never called: a completed poll carries the rows.
+    async fn rows(&self, query_id: &str) -> Result<Vec<Row>, AwsError> {
+        Err(AwsError::Other(format!(
+            "Logs Insights query {query_id}: its rows come with its completion"
+        )))
     }
 }
 

@@ -2,7 +2,7 @@
 //! one bounded query for the access changes (skipped when the store keeps no write events).
 //!
 //! `StartQuery`, then `DescribeQuery` with backoff until the query ends, then
-//! `GetQueryResults` at 1,000 rows a page. Every row is one evidence key with its latest
+//! `GetQueryResults` at 1,000 rows a page (the lifecycle is `super::query`'s). Every row is one evidence key with its latest
 //! time, read into the same [`Evidence`] the log reader builds, so the report is the same
 //! whichever source held the events. A query still running at the deadline is cancelled, so
 //! that nothing keeps billing.
@@ -10,15 +10,15 @@
 mod preflight;
 pub mod sql;
 
+use super::query::{run_query, Poll, QueryError, QueryService, Row};
 use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
 use super::{Evidence, QueryRecord, SourceInfo, Window};
-use crate::aws::{paginate, with_role, AwsError, Caller, PollPacer, RateLimiter};
+use crate::aws::{paginate, with_role, AwsError, Caller, RateLimiter};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::operation::get_event_data_store::GetEventDataStoreOutput;
 use aws_sdk_cloudtrail::types::QueryStatus;
 use aws_sdk_cloudtrail::Client;
 use sql::{change_query, evidence_query, StoreRef};
-use std::collections::HashMap;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -38,14 +38,8 @@ pub struct LakeOptions {
 pub enum LakeError {
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("CloudTrail Lake query {query_id} ended {status}: {message}")]
-    QueryEnded {
-        query_id: String,
-        status: String,
-        message: String,
-    },
-    #[error("CloudTrail Lake query {query_id} was still running at the deadline and was cancelled (raise --query-timeout, or narrow --lookback-days)")]
-    Deadline { query_id: String },
+    #[error(transparent)]
+    Query(#[from] QueryError),
     #[error("CloudTrail Lake: {0}")]
     Row(#[from] RowError),
 }
@@ -120,26 +114,16 @@ impl Lake<'_> {
     }
 
     /// Runs one query to its end and reads its rows.
-    async fn query(
-        &self,
-        sql: String,
-    ) -> Result<(QueryRecord, Vec<HashMap<String, String>>), LakeError> {
-        let started = Instant::now();
-        let query_id = self.start(&sql).await?;
-        let statistics = self.wait(&query_id).await?;
-        let rows = self.results(&query_id).await?;
-        let record = QueryRecord {
-            query_id,
-            sql,
-            bytes_scanned: statistics.0,
-            events_scanned: statistics.1,
-            run_time_ms: started.elapsed().as_millis() as u64,
-            truncated: false,
-        };
-        Ok((record, rows))
+    async fn query(&self, sql: String) -> Result<(QueryRecord, Vec<Row>), LakeError> {
+        Ok(run_query(self, sql, self.options.deadline).await?)
     }
+}
 
-    async fn start(&self, sql: &str) -> Result<String, LakeError> {
+impl QueryService for Lake<'_> {
+    const QUERY: &'static str = "CloudTrail Lake query";
+    const CANCELLED: &'static str = "cancelled";
+
+    async fn start(&self, sql: &str) -> Result<String, AwsError> {
         let store = self.options.store.api_name();
         let out = self
             .caller
@@ -152,49 +136,36 @@ impl Lake<'_> {
             })
             .await?;
         out.query_id
-            .ok_or_else(|| AwsError::Other("StartQuery returned no QueryId".into()).into())
+            .ok_or_else(|| AwsError::Other("StartQuery returned no QueryId".into()))
     }
 
-    /// Polls until the query ends; returns (bytes scanned, events scanned).
-    async fn wait(&self, query_id: &str) -> Result<(i64, i64), LakeError> {
-        let mut pacer = PollPacer::new(self.options.deadline);
-        loop {
-            let out = self
-                .caller
-                .call(&self.limiter, "cloudtrail:DescribeQuery", query_id, || {
-                    self.client
-                        .describe_query()
-                        .query_id(query_id)
-                        .set_event_data_store_owner_account_id(self.owner())
-                        .send()
-                })
-                .await?;
-            let stats = out.query_statistics.as_ref();
-            let statistics = (
-                stats.and_then(|s| s.bytes_scanned).unwrap_or(0),
-                stats.and_then(|s| s.events_scanned).unwrap_or(0),
-            );
-            match out.query_status {
-                Some(QueryStatus::Finished) => return Ok(statistics),
-                Some(QueryStatus::Queued | QueryStatus::Running) | None => {}
-                Some(status) => {
-                    return Err(LakeError::QueryEnded {
-                        query_id: query_id.to_owned(),
-                        status: status.as_str().to_owned(),
-                        message: out.error_message.unwrap_or_default(),
-                    })
-                }
-            }
-            if !pacer.wait().await {
-                self.cancel(query_id).await?;
-                return Err(LakeError::Deadline {
-                    query_id: query_id.to_owned(),
-                });
-            }
-        }
+    async fn poll(&self, query_id: &str) -> Result<Poll, AwsError> {
+        let out = self
+            .caller
+            .call(&self.limiter, "cloudtrail:DescribeQuery", query_id, || {
+                self.client
+                    .describe_query()
+                    .query_id(query_id)
+                    .set_event_data_store_owner_account_id(self.owner())
+                    .send()
+            })
+            .await?;
+        let stats = out.query_statistics.as_ref();
+        Ok(match out.query_status {
+            Some(QueryStatus::Finished) => Poll::Finished {
+                bytes_scanned: stats.and_then(|s| s.bytes_scanned).unwrap_or(0),
+                events_scanned: stats.and_then(|s| s.events_scanned).unwrap_or(0),
+                rows: None,
+            },
+            Some(QueryStatus::Queued | QueryStatus::Running) | None => Poll::Running,
+            Some(status) => Poll::Ended {
+                status: status.as_str().to_owned(),
+                detail: out.error_message.unwrap_or_default(),
+            },
+        })
     }
 
-    async fn cancel(&self, query_id: &str) -> Result<(), LakeError> {
+    async fn cancel(&self, query_id: &str) -> Result<(), AwsError> {
         self.caller
             .call(&self.limiter, "cloudtrail:CancelQuery", query_id, || {
                 self.client
@@ -207,9 +178,9 @@ impl Lake<'_> {
         Ok(())
     }
 
-    async fn results(&self, query_id: &str) -> Result<Vec<HashMap<String, String>>, LakeError> {
+    async fn rows(&self, query_id: &str) -> Result<Vec<Row>, AwsError> {
         let action = "cloudtrail:GetQueryResults";
-        let rows = paginate(action, query_id, |token| async move {
+        paginate(action, query_id, |token| async move {
             let out = self
                 .caller
                 .call(&self.limiter, action, query_id, || {
@@ -227,11 +198,10 @@ impl Lake<'_> {
                 .query_result_rows
                 .unwrap_or_default()
                 .into_iter()
-                .map(|cells| cells.into_iter().flatten().collect::<HashMap<_, _>>())
+                .map(|cells| cells.into_iter().flatten().collect::<Row>())
                 .collect();
             Ok((rows, out.next_token))
         })
-        .await?;
-        Ok(rows)
+        .await
     }
 }

@@ -10,7 +10,7 @@ mod records;
 pub use records::RecordsError;
 
 use super::aggregate::Aggregate;
-use super::cloudtrail::observe;
+use super::event::observe;
 use super::{Evidence, Window};
 use rayon::prelude::*;
 use std::fs::File;

@@ -3,11 +3,9 @@
 //! computes its truth from its plan, never by reading events, so the two are independent.
 
 use idc_credential_report::evidence::logs::LogsOptions;
-use idc_credential_report::evidence::Window;
+use idc_credential_report::evidence::{EvidenceSource, Window};
 use idc_credential_report::output::format_time;
-use idc_credential_report::pipeline::{
-    run, DirectorySource, EvidenceSource, NoProgress, ReportRequest,
-};
+use idc_credential_report::pipeline::{run, DirectorySource, NoProgress, ReportRequest};
 use idc_credential_report::report::UserState;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
