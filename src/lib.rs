@@ -4,13 +4,15 @@
 //! [`directory`] (who holds what) -> [`evidence`] (who used what, when) ->
 //! [`report`] (the join, one row per assignment and user) -> [`output`] (CSV and manifest).
 
+#![warn(unreachable_pub)]
+
 pub mod aws;
 pub mod config;
 pub mod directory;
 pub mod evidence;
+pub mod function;
 pub mod output;
 pub mod pipeline;
 pub mod remediation;
 pub mod report;
-pub mod service;
 pub mod store;

@@ -101,10 +101,46 @@ pub async fn run_in(
     progress: Arc<dyn Progress>,
     session: &AwsSession,
 ) -> Result<Generated, Error> {
+    run_with(request, &request.evidence, progress, session).await
+}
+
+/// Where a run's evidence comes from: an [`EvidenceSource`], or, in a test, a fake.
+pub trait EvidenceReader: Sync {
+    /// The evidence in `window`, for an instance enabled in `regions`.
+    fn read(
+        &self,
+        regions: &[String],
+        window: &Window,
+        progress: Arc<dyn Progress>,
+        session: &AwsSession,
+    ) -> impl std::future::Future<Output = Result<Evidence, Error>>;
+}
+
+impl EvidenceReader for EvidenceSource {
+    async fn read(
+        &self,
+        regions: &[String],
+        window: &Window,
+        progress: Arc<dyn Progress>,
+        session: &AwsSession,
+    ) -> Result<Evidence, Error> {
+        load_evidence(&self.in_regions(regions), window, progress, session).await
+    }
+}
+
+/// [`run_in`] with the evidence from `reader` instead of the request's source.
+pub async fn run_with(
+    request: &ReportRequest,
+    reader: &impl EvidenceReader,
+    progress: Arc<dyn Progress>,
+    session: &AwsSession,
+) -> Result<Generated, Error> {
     let (snapshot, directory_info) =
         load_directory(&request.directory, session, progress.as_ref()).await?;
-    let source = request.evidence.in_regions(&snapshot.region_names());
-    let evidence = load_evidence(&source, &request.window, progress, session).await?;
+    let regions = snapshot.region_names();
+    let evidence = reader
+        .read(&regions, &request.window, progress, session)
+        .await?;
     Ok(assemble(
         &snapshot,
         directory_info,
@@ -237,4 +273,69 @@ pub fn assemble(
         inactive_days,
     );
     Generated { report, manifest }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::logs::LogsOptions;
+    use crate::evidence::{UsageKey, UseKind, UserRef};
+    use crate::report::UsageStatus;
+
+    /// Evidence handed over whole: aidan used his sandbox assignment by console.
+    struct Fake;
+
+    impl EvidenceReader for Fake {
+        async fn read(
+            &self,
+            _regions: &[String],
+            window: &Window,
+            _progress: Arc<dyn Progress>,
+            _session: &AwsSession,
+        ) -> Result<Evidence, Error> {
+            let mut evidence = Evidence::default();
+            evidence.source.kind = "fake".into();
+            evidence.source.evidence_events = 1;
+            let key = UsageKey {
+                user: UserRef {
+                    user_name: Some("aidan".into()),
+                    ..UserRef::default()
+                },
+                kind: UseKind::Console,
+                account_id: "950363612855".into(),
+                role_name: "AdministratorAccess".into(),
+            };
+            evidence.record(key, window.end_secs() - 86_400);
+            Ok(evidence)
+        }
+    }
+
+    #[tokio::test]
+    async fn any_reader_gives_the_join_and_its_warnings() {
+        let snapshot = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/published-snapshot.json"
+        );
+        let request = ReportRequest {
+            directory: DirectorySource::SnapshotFile(snapshot.into()),
+            evidence: EvidenceSource::CloudTrailLogs {
+                root: "never-read".into(),
+                options: LogsOptions::default(),
+            },
+            window: Window::new("2026-11-22T00:00:00Z".parse().unwrap(), 90).unwrap(),
+            inactive_days: 90,
+        };
+        let session = AwsSession::default();
+        let generated = run_with(&request, &Fake, Arc::new(NoProgress), &session)
+            .await
+            .unwrap();
+        let used: Vec<_> = (generated.report.rows.iter())
+            .filter(|r| r.usage_status() == UsageStatus::Used)
+            .map(|r| (r.user_name.as_str(), r.account_id.as_str()))
+            .collect();
+        assert!(used.contains(&("aidan", "950363612855")), "{used:?}");
+        assert_eq!(generated.manifest.evidence.kind, "fake");
+        let codes: Vec<_> = generated.manifest.warnings.iter().map(|w| w.code).collect();
+        assert!(codes.contains(&"no_cli_events"), "{codes:?}");
+    }
 }

@@ -18,7 +18,7 @@ LAYERS = [
     "config",
     "pipeline",
     "remediation",
-    "service",
+    "function",
 ]
 
 USE = re.compile(r"\bcrate::([a-z_]+)")

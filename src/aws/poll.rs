@@ -1,4 +1,4 @@
-//! Waiting for a long-running query (CloudTrail Lake, Athena): polls that grow from 0.5 s to
+//! Waiting for a long-running query (CloudTrail Lake, Athena, Logs Insights): polls that grow from 0.5 s to
 //! 5 s apart, and a stop early enough before the deadline to cancel the query, so that
 //! nothing keeps billing after the run gives up.
 

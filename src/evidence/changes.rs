@@ -184,7 +184,7 @@ impl Change {
 /// Every source's changes in one order: by time, then event id; an event delivered twice
 /// (same `eventID`) is kept once. A SCIM event gives one change per member it names, all
 /// with its `eventID`.
-pub fn normalize(mut changes: Vec<Change>) -> Vec<Change> {
+pub(crate) fn normalize(mut changes: Vec<Change>) -> Vec<Change> {
     changes.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     let mut seen = HashSet::new();
     changes.retain(|c| {

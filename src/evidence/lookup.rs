@@ -14,7 +14,7 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_smithy_types::DateTime;
 
 /// How far back the event history goes.
-pub const HISTORY_DAYS: u32 = 90;
+pub(crate) const HISTORY_DAYS: u32 = 90;
 /// LookupEvents' quota: 2 requests per second per account and Region.
 const LOOKUP_RATE: f64 = 2.0;
 /// The events of use; the access changes ([`ChangeKind`]) are looked up too.
@@ -42,7 +42,7 @@ pub enum LookupError {
     },
 }
 
-pub async fn read_lookup(
+pub(crate) async fn read_lookup(
     config: &SdkConfig,
     options: &LookupOptions,
     window: &Window,

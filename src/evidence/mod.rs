@@ -9,15 +9,15 @@
 
 mod aggregate;
 pub mod athena;
-pub mod changes;
+pub(crate) mod changes;
 pub mod cloudwatch;
-pub mod event;
+pub(crate) mod event;
 mod json_value;
-pub mod lake;
+pub(crate) mod lake;
 pub mod logs;
-pub mod lookup;
+pub(crate) mod lookup;
 pub mod query;
-pub mod query_rows;
+pub(crate) mod query_rows;
 pub(crate) mod scim;
 mod source;
 mod window;
@@ -152,7 +152,7 @@ pub struct SourceInfo {
     /// The Regions (`awsRegion`) the evidence events came from, where a source sees events.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub regions_with_evidence: Vec<String>,
-    /// Queries run (CloudTrail Lake, Athena): id, SQL, bytes scanned, run time.
+    /// Queries run (CloudTrail Lake, Athena, CloudWatch Logs): id, SQL, bytes scanned, run time.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queries: Vec<QueryRecord>,
     /// What the source's own checks found (e.g. a store that records no read-only events).

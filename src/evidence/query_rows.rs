@@ -1,4 +1,4 @@
-//! Rows of the evidence query (CloudTrail Lake, Athena) into [`Evidence`], by the same rules
+//! Rows of the evidence query (CloudTrail Lake, Athena, CloudWatch Logs) into [`Evidence`], by the same rules
 //! the log reader applies to single events. Each row is one evidence key: the user as the
 //! events named them, the event name, account and role, the latest time and the event count.
 //! The change query's rows are single change events, read into [`Change`]s.
@@ -9,8 +9,9 @@ use super::scim;
 use super::{Evidence, SourceInfo, UsageKey, UseKind, UserRef};
 use std::collections::{BTreeMap, HashMap};
 
-/// The columns of the evidence query's result, in order.
-pub const COLUMNS: [&str; 9] = [
+/// The columns of the evidence query's result, in order (the tests hold each query to it).
+#[cfg(test)]
+pub(crate) const COLUMNS: [&str; 9] = [
     "on_behalf_of_user_id",
     "identity_store_arn",
     "principal_id",
@@ -112,8 +113,10 @@ pub(crate) fn evidence_from_rows(
     Ok(evidence)
 }
 
-/// The columns of the change query's result (CloudTrail Lake, Athena), in order.
-pub const CHANGE_COLUMNS: [&str; 18] = [
+/// The columns of the change query's result (CloudTrail Lake, Athena), in order (the tests
+/// hold each query to it).
+#[cfg(test)]
+pub(crate) const CHANGE_COLUMNS: [&str; 18] = [
     "event_time",
     "event_source",
     "event_name",
@@ -135,7 +138,7 @@ pub const CHANGE_COLUMNS: [&str; 18] = [
 ];
 
 /// The change query's membership id column: the request's, else the response's.
-pub const MEMBERSHIP_ID_COLUMN: &str = "membership_id";
+pub(crate) const MEMBERSHIP_ID_COLUMN: &str = "membership_id";
 
 /// SCIM events' group: `id` of the request, else of the response.
 const SCIM_GROUP_COLUMN: &str = "scim_group_id";
@@ -215,7 +218,7 @@ pub(crate) fn changes_from_events(
 }
 
 /// The column of a change query that returns whole events.
-pub const EVENT_JSON_COLUMN: &str = "event_json";
+pub(crate) const EVENT_JSON_COLUMN: &str = "event_json";
 
 /// How one SQL dialect (Lake's schema, an Athena table's style, Logs Insights' discovered
 /// fields) reads the fields of the change query; each takes the field's path in the event's
@@ -230,7 +233,7 @@ pub(crate) struct ChangeFields<'a> {
     pub request_object: &'a dyn Fn(&str) -> String,
 }
 
-/// The change query's select list, columns in [`CHANGE_COLUMNS`] order, then the membership id.
+/// The change query's select list, columns in `CHANGE_COLUMNS` order, then the membership id.
 pub(crate) fn change_select(fields: &ChangeFields) -> String {
     let request_keys = [
         ("instanceArn", "instance_arn"),

@@ -9,7 +9,7 @@
 use super::changes::{Change, ChangeKind, MemberChange};
 use serde_json::Value;
 
-pub const EVENT_SOURCE: &str = "identitystore-scim.amazonaws.com";
+pub(crate) const EVENT_SOURCE: &str = "identitystore-scim.amazonaws.com";
 
 /// The text AWS writes in place of a hidden SCIM value.
 const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-pub const MIN_LOOKBACK_DAYS: u32 = 1;
-pub const MAX_LOOKBACK_DAYS: u32 = 3653;
+pub(super) const MIN_LOOKBACK_DAYS: u32 = 1;
+pub(super) const MAX_LOOKBACK_DAYS: u32 = 3653;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -12,7 +12,7 @@ pub struct Window {
 }
 
 /// How far `as_of` may pass the clock: skew between this machine and AWS, not a future.
-pub const CLOCK_SKEW_MINUTES: i64 = 5;
+pub(super) const CLOCK_SKEW_MINUTES: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WindowError {

@@ -7,10 +7,10 @@
 #![recursion_limit = "256"]
 
 use idc_credential_report::config::FunctionSettings;
-use idc_credential_report::remediation::service::{
+use idc_credential_report::function::{Invocation, InvocationResult};
+use idc_credential_report::remediation::function::{
     handle_remediation, RemediationRequest, RemediationResponse, RemediationSettings,
 };
-use idc_credential_report::service::{Answer, Invocation};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -58,12 +58,12 @@ fn deadline_of(context: &lambda_runtime::Context) -> Result<tokio::time::Instant
 async fn handle(
     settings: &FunctionSettings,
     event: LambdaEvent<serde_json::Value>,
-) -> Result<Answer, Error> {
+) -> Result<InvocationResult, Error> {
     let invocation: Invocation = serde_json::from_value(event.payload)?;
     let deadline = deadline_of(&event.context)?;
     tracing::info!(request_id = %event.context.request_id, step = ?invocation.step, run_id = ?invocation.run_id, lookback_days = ?invocation.lookback_days, "invocation started");
     // Boxed: the pipeline's future is too deep for the compiler's default layout limit inline.
-    let answer = Box::pin(idc_credential_report::service::handle(
+    let answer = Box::pin(idc_credential_report::function::handle(
         settings,
         &invocation,
         deadline,
@@ -71,10 +71,10 @@ async fn handle(
     .await
     .inspect_err(|error| tracing::error!(%error, "invocation failed"))?;
     match &answer {
-        Answer::Report(r) => {
+        InvocationResult::Report(r) => {
             tracing::info!(rows = r.rows, used = r.used, unused = r.unused, warnings = r.warnings, report = %r.published.report_s3_uri, "report published")
         }
-        Answer::Read(read) => {
+        InvocationResult::Read(read) => {
             tracing::info!(status = read.status, read = ?read.read, total = ?read.total, "directory read")
         }
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// `latest.json`: which archive set is the latest complete one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pointer {
+pub(super) struct Pointer {
     /// The archive key of the set without its suffix (`.../credential-report-<as_of>`).
     pub archive_stem: String,
     /// The set's files, the manifest last.
@@ -22,7 +22,7 @@ pub struct Pointer {
 
 /// One file of a pointed set: its key's suffix after the stem, and its SHA-256 (hex).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SetFile {
+pub(super) struct SetFile {
     pub suffix: String,
     pub sha256: String,
 }
@@ -48,7 +48,7 @@ impl Bucket<'_> {
     /// The manifest archived under `key` by an earlier run for the same time, which stands
     /// when it describes the same files as this run's `manifest` (only its `generated_at`
     /// differs): a publish run again after a failure then completes. Returns its SHA-256.
-    pub async fn adopt_archived_manifest(
+    pub(super) async fn adopt_archived_manifest(
         &self,
         key: &str,
         manifest: &Artifact,
@@ -68,7 +68,7 @@ impl Bucket<'_> {
 
     /// The current pointer, if any. One that cannot be read as a pointer is an error: a
     /// failed copy could not put the previous set back.
-    pub async fn read_pointer(&self) -> Result<Option<Pointer>, AwsError> {
+    pub(super) async fn read_pointer(&self) -> Result<Option<Pointer>, AwsError> {
         let key = self.target.pointer_key();
         let body = match get_object(self.client, &self.target.bucket, &key).await {
             Ok(body) => body,
@@ -84,7 +84,7 @@ impl Bucket<'_> {
     }
 
     /// One PUT: the latest complete set is now `pointer`'s.
-    pub async fn write_pointer(&self, pointer: &Pointer) -> Result<(), AwsError> {
+    pub(super) async fn write_pointer(&self, pointer: &Pointer) -> Result<(), AwsError> {
         let key = self.target.pointer_key();
         let mut body = serde_json::to_vec_pretty(pointer).expect("the pointer serializes");
         body.push(b'\n');
@@ -109,7 +109,7 @@ impl Bucket<'_> {
     /// Copies `pointer`'s set to `latest/`, the manifest last. If a copy fails, `latest/` gets
     /// the `previous` set back (or loses this run's copies when there was none), and the
     /// error says so.
-    pub async fn copy_to_latest(
+    pub(super) async fn copy_to_latest(
         &self,
         pointer: &Pointer,
         previous: Option<&Pointer>,

@@ -42,7 +42,7 @@ impl Default for ToolInfo {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DirectoryInfo {
-    /// `snapshot-file` (later also `aws`).
+    /// `snapshot-file`, or `aws` (read live).
     pub source: String,
     pub location: String,
     pub instance_arn: String,

@@ -9,7 +9,7 @@ mod html;
 mod latest;
 mod manifest;
 mod report_csv;
-pub mod s3;
+pub(crate) mod s3;
 pub mod target;
 mod warnings;
 

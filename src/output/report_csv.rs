@@ -107,7 +107,7 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `NOT_FOUND` for a principal missing from the directory, else the directory's status.
-pub fn user_status(row: &Row) -> &'static str {
+pub(super) fn user_status(row: &Row) -> &'static str {
     match (row.user_state, row.user_status) {
         (UserState::NotFound, _) => "NOT_FOUND",
         (_, Some(status)) => status.as_str(),
@@ -115,7 +115,7 @@ pub fn user_status(row: &Row) -> &'static str {
     }
 }
 
-pub fn report_cells(row: &Row) -> [String; 25] {
+pub(super) fn report_cells(row: &Row) -> [String; 25] {
     [
         row.account_id.clone(),
         row.account_name.clone(),
@@ -145,7 +145,7 @@ pub fn report_cells(row: &Row) -> [String; 25] {
     ]
 }
 
-pub fn change_cells(row: &ChangeRow) -> [String; 25] {
+pub(super) fn change_cells(row: &ChangeRow) -> [String; 25] {
     let change = &row.change;
     [
         format_time(change.time),
@@ -179,7 +179,7 @@ pub fn change_cells(row: &ChangeRow) -> [String; 25] {
     ]
 }
 
-pub fn user_cells(user: &UserSummary) -> [String; 15] {
+pub(super) fn user_cells(user: &UserSummary) -> [String; 15] {
     [
         user.user_id.clone(),
         user.user_name.clone(),
@@ -203,7 +203,7 @@ pub fn user_cells(user: &UserSummary) -> [String; 15] {
 }
 
 /// Writes a header and one record per item, every cell spreadsheet-safe.
-pub fn write_table<W: Write, T, const N: usize>(
+pub(super) fn write_table<W: Write, T, const N: usize>(
     out: W,
     columns: [&str; N],
     items: &[T],

@@ -14,7 +14,7 @@ use super::latest::{Bucket, Pointer, SetFile};
 use super::Artifact;
 use crate::aws::{AwsError, Caller, RateLimiter};
 use crate::store::file::sha256_hex;
-pub use crate::store::s3::S3Target;
+pub(crate) use crate::store::s3::S3Target;
 use crate::store::s3::{put_absent, put_new_object, Created, NewObject};
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
@@ -64,7 +64,7 @@ const S3_RATE: f64 = 50.0;
 
 /// Publishes the report set (see the module's doc). The artifacts' names are `<archive stem
 /// file name><suffix>` (see [`S3Target::archive_stem`]), the manifest last.
-pub async fn publish(
+pub(crate) async fn publish(
     client: &aws_sdk_s3::Client,
     target: &S3Target,
     as_of: DateTime<Utc>,

@@ -8,9 +8,9 @@
 
 pub mod apply;
 mod assignment_removal;
-pub mod plan;
+pub mod function;
+pub(crate) mod plan;
 mod report_input;
-pub mod service;
 mod user_removal;
 
 pub use apply::{apply_plan, ApplyOptions, AuditLog, Outcome};

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub const PLAN_FORMAT: u32 = 1;
+pub(crate) const PLAN_FORMAT: u32 = 1;
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {

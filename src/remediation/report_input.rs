@@ -80,7 +80,7 @@ pub struct ReportInput {
 }
 
 /// Reads the report at `location`, the manifest beside it, and the user summary it names.
-pub async fn read_report(
+pub(super) async fn read_report(
     location: &Location,
     session: &AwsSession,
 ) -> Result<ReportInput, RemediationError> {

@@ -11,7 +11,7 @@ use crate::evidence::UserRef;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attribution<'a> {
+pub(crate) enum Attribution<'a> {
     User(&'a str),
     /// The event names another Identity Center instance's identity store.
     OtherIdentityStore,
@@ -21,14 +21,14 @@ pub enum Attribution<'a> {
     Unknown,
 }
 
-pub struct Attributor<'a> {
+pub(crate) struct Attributor<'a> {
     snapshot: &'a Snapshot,
     by_id: HashMap<&'a str, &'a User>,
     by_lower_name: HashMap<String, &'a User>,
 }
 
 impl<'a> Attributor<'a> {
-    pub fn new(snapshot: &'a Snapshot) -> Self {
+    pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
         Attributor {
             snapshot,
             by_id: snapshot
@@ -45,7 +45,7 @@ impl<'a> Attributor<'a> {
     }
 
     /// The user behind `user`, for an event (or the latest of a group of events) at `time`.
-    pub fn attribute<'r>(&self, user: &'r UserRef, time: i64) -> Attribution<'r>
+    pub(crate) fn attribute<'r>(&self, user: &'r UserRef, time: i64) -> Attribution<'r>
     where
         'a: 'r,
     {

@@ -42,23 +42,23 @@ impl ChangeRow {
 }
 
 /// An account assignment: account, permission set ARN, principal type, principal id.
-pub type AssignmentKey = (String, String, String, String);
+pub(crate) type AssignmentKey = (String, String, String, String);
 
 /// The latest grant of each assignment, the latest addition of each (group, user), and the
 /// latest change of unknown members of each group in the window: (time, made by).
 #[derive(Debug, Default)]
-pub struct ChangeIndex {
+pub(crate) struct ChangeIndex {
     pub grants: HashMap<AssignmentKey, (i64, String)>,
     pub memberships: HashMap<(String, String), (i64, String)>,
     pub unknown_memberships: HashMap<String, (i64, String)>,
 }
 
 /// The changes file's note for a change that does not say which members it changed.
-pub const UNKNOWN_MEMBERS_NOTE: &str =
+pub(crate) const UNKNOWN_MEMBERS_NOTE: &str =
     "the event does not say which members changed (AWS hides SCIM request values): any member of the group may have joined here";
 
 /// Names every change through the snapshot, in the changes' order.
-pub fn name_changes(snapshot: &Snapshot, changes: &[Change]) -> Vec<ChangeRow> {
+pub(crate) fn name_changes(snapshot: &Snapshot, changes: &[Change]) -> Vec<ChangeRow> {
     let names = Names::new(snapshot);
     let created_memberships: HashMap<&str, &Change> = changes
         .iter()
@@ -92,7 +92,7 @@ pub fn name_changes(snapshot: &Snapshot, changes: &[Change]) -> Vec<ChangeRow> {
 }
 
 /// The latest grant and membership addition in `rows`.
-pub fn index_changes(rows: &[ChangeRow]) -> ChangeIndex {
+pub(crate) fn index_changes(rows: &[ChangeRow]) -> ChangeIndex {
     let mut index = ChangeIndex::default();
     let later = |slot: &mut (i64, String), row: &ChangeRow| {
         if row.change.time >= slot.0 {

@@ -7,8 +7,8 @@
 //! counted, never turned into rows. The access changes in the window ([`changes`]) give each
 //! row its latest grant and group membership.
 
-pub mod attribution;
-pub mod changes;
+pub(crate) mod attribution;
+pub(crate) mod changes;
 mod rows;
 mod users;
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator_http import check_choice, check_counts, load_config_file
+from emulator_queries import PollConfig
 from rest_json import PROTOCOLS
 
 QUEUED, RUNNING, SUCCEEDED = "QUEUED", "RUNNING", "SUCCEEDED"
@@ -27,9 +28,7 @@ TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
 
 
 @dataclass
-class AthenaConfig:
-    polls_before_running: int = 1
-    polls_before_finish: int = 2
+class AthenaConfig(PollConfig):
     final_state: str = SUCCEEDED
     state_change_reason: str | None = None
     page_size: int | None = None

@@ -18,6 +18,7 @@ import base64
 import binascii
 import threading
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from emulator_http import ApiError
@@ -25,6 +26,15 @@ from emulator_http import ApiError
 
 def new_query_id() -> str:
     return str(uuid.uuid4())
+
+
+@dataclass
+class PollConfig:
+    """The config keys every query emulator shares: how many polls see the query queued, then
+    running, before its final state."""
+
+    polls_before_running: int = 1
+    polls_before_finish: int = 2
 
 
 def polled_state(polls: int, before_running: int, before_finish: int,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator_http import check_choice, check_count, check_counts, load_config_file
+from emulator_queries import PollConfig
 from lookup_history import LookupConfig, parse_event_time
 
 QUEUED, RUNNING, FINISHED = "QUEUED", "RUNNING", "FINISHED"
@@ -38,9 +39,7 @@ class StoreConfig:
 
 
 @dataclass
-class FaultConfig:
-    polls_before_running: int = 1
-    polls_before_finish: int = 2
+class FaultConfig(PollConfig):
     final_status: str = FINISHED
     error_message: str | None = None
     max_concurrent_rejections: int = 0

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator_http import check_choice, check_counts, load_config_file
+from emulator_queries import PollConfig
 
 SCHEDULED, RUNNING, COMPLETE = "Scheduled", "Running", "Complete"
 FAILED, CANCELLED, TIMEOUT = "Failed", "Cancelled", "Timeout"
@@ -34,9 +35,7 @@ LOG_GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 
 
 @dataclass
-class LogsConfig:
-    polls_before_running: int = 1
-    polls_before_finish: int = 2
+class LogsConfig(PollConfig):
     final_status: str = COMPLETE
     failing_queries: list[str] = field(default_factory=list)
     limit_exceeded: int = 0

@@ -14,7 +14,7 @@ mod identity_store;
 pub use identity_store::member_user_ids;
 mod permission_sets;
 mod regions;
-pub mod resume;
+pub(crate) mod resume;
 
 pub use assignments::AssignmentStrategy;
 

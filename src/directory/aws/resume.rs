@@ -158,7 +158,7 @@ impl Journal {
 }
 
 /// The hooks that keep one listing in the journal and stop it at the deadline.
-pub struct Recorder<'a> {
+pub(crate) struct Recorder<'a> {
     pub journal: &'a Journal,
     pub key: &'a str,
     pub action: &'static str,

@@ -5,7 +5,7 @@
 
 pub mod ddl;
 pub mod sql;
-pub mod table;
+pub(crate) mod table;
 
 use super::query::{run_query, Poll, QueryError, QueryService, Row};
 use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};

@@ -27,7 +27,7 @@ pub struct TableShape {
 }
 
 /// The columns the change query reads besides the evidence query's.
-pub const CHANGE_COLUMNS: [&str; 4] = [
+pub(crate) const CHANGE_COLUMNS: [&str; 4] = [
     "awsregion",
     "sourceipaddress",
     "requestparameters",
@@ -53,7 +53,7 @@ pub enum TableError {
     UnsupportedType(String, &'static str, String),
 }
 
-pub fn shape(name: &str, table: &Table) -> Result<TableShape, TableError> {
+pub(crate) fn shape(name: &str, table: &Table) -> Result<TableShape, TableError> {
     let columns = table
         .storage_descriptor
         .as_ref()

@@ -9,7 +9,7 @@
 mod raw;
 mod time;
 
-pub use time::parse_event_time;
+pub(crate) use time::parse_event_time;
 
 use super::changes::{Actor, Change, ChangeKind};
 use super::json_value::Text;
@@ -22,7 +22,7 @@ use raw::*;
 // would allocate for each, to save space in the rare others.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Observation {
+pub(crate) enum Observation {
     /// A qualifying event: the use it proves, when, and a hash of its `eventID` for dedup.
     Use {
         key: UsageKey,
@@ -40,7 +40,7 @@ pub enum Observation {
 
 /// Why an event that matters could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EventError {
+pub(crate) enum EventError {
     #[error("not valid JSON: {0}")]
     Json(String),
     #[error("{event_name} event has {field} {problem}")]
@@ -52,14 +52,14 @@ pub enum EventError {
 }
 
 /// Decodes one event and applies the evidence rules that need no directory.
-pub fn observe(json: &[u8]) -> Result<Option<Observation>, EventError> {
+pub(crate) fn observe(json: &[u8]) -> Result<Option<Observation>, EventError> {
     let raw: RawEvent =
         serde_json::from_slice(json).map_err(|e| EventError::Json(e.to_string()))?;
     raw.observe()
 }
 
 /// The event names that are evidence, by event source.
-pub fn use_kind(event_source: &str, event_name: &str) -> Option<UseKind> {
+pub(crate) fn use_kind(event_source: &str, event_name: &str) -> Option<UseKind> {
     match (event_source, event_name) {
         ("sso.amazonaws.com", "Federate") => Some(UseKind::Console),
         ("sso.amazonaws.com", "GetRoleCredentials") => Some(UseKind::Cli),
@@ -294,7 +294,7 @@ fn strings(event_name: &str, fields: &[(&'static str, &Text)]) -> Result<(), Eve
     }
 }
 
-pub fn hash_event_id(event_id: &str) -> u128 {
+pub(crate) fn hash_event_id(event_id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(event_id.as_bytes())
 }
 

@@ -2,7 +2,7 @@
 
 /// Parses CloudTrail's `2026-07-01T00:08:20Z` quickly, and any other RFC 3339 time, or Lake's
 /// `2026-07-01 00:08:20.000`, through chrono.
-pub fn parse_event_time(text: &str) -> Option<i64> {
+pub(crate) fn parse_event_time(text: &str) -> Option<i64> {
     if let Some(secs) = parse_plain_utc(text.as_bytes()) {
         return Some(secs);
     }

@@ -8,7 +8,7 @@
 //! that nothing keeps billing.
 
 mod preflight;
-pub mod sql;
+pub(crate) mod sql;
 
 use super::query::{run_query, Poll, QueryError, QueryService, Row};
 use super::query_rows::{changes_from_rows, evidence_from_rows, RowError};
@@ -48,7 +48,7 @@ pub enum LakeError {
 /// polling polite.
 const LAKE_RATE: f64 = 5.0;
 
-pub async fn read_lake(
+pub(crate) async fn read_lake(
     config: &SdkConfig,
     options: &LakeOptions,
     window: &Window,

@@ -55,7 +55,6 @@ impl StoreRef {
     }
 }
 
-pub use crate::evidence::query_rows::COLUMNS;
 use crate::evidence::query_rows::{
     change_events_filter, change_select, lowercase_column, ChangeFields,
 };
@@ -65,7 +64,7 @@ fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 /// The evidence query for `window` over `store`.
-pub fn evidence_query(store: &StoreRef, window: &Window) -> String {
+pub(crate) fn evidence_query(store: &StoreRef, window: &Window) -> String {
     format!(
         "SELECT userIdentity.onBehalfOf.userId AS on_behalf_of_user_id,
        userIdentity.onBehalfOf.identityStoreArn AS identity_store_arn,
@@ -96,7 +95,7 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7",
 
 /// The access-change query for `window` over `store`: the change events, one row each,
 /// only the columns a change needs, bounded by the same window.
-pub fn change_query(store: &StoreRef, window: &Window) -> String {
+pub(crate) fn change_query(store: &StoreRef, window: &Window) -> String {
     // Lake's free-form objects are `map<string,string>`: a nested object (`memberId`) is
     // held as its JSON text.
     let identity = |path: &str| format!("userIdentity.{path}");
@@ -134,6 +133,7 @@ fn map_field(column: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::query_rows::COLUMNS;
 
     #[test]
     fn ids_and_arns_are_accepted() {

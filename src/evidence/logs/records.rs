@@ -13,7 +13,7 @@ const CHUNK: usize = 256 * 1024;
 
 /// The largest event read: 16 MiB. CloudTrail's events are at most 256 KB, or 1 MB for an
 /// event data store set to large events (`MaxEventSize`), so anything larger is not one.
-pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+pub(super) const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Top-level keys that make an object without `Records` an event.
 const EVENT_KEYS: [&str; 4] = ["eventTime", "eventName", "eventSource", "eventVersion"];
@@ -31,7 +31,7 @@ pub enum RecordsError {
 }
 
 /// Calls `on_event(index, bytes)` for every event in the stream.
-pub fn for_each_event<R: Read>(
+pub(super) fn for_each_event<R: Read>(
     reader: R,
     mut on_event: impl FnMut(u64, &[u8]) -> Result<(), String>,
 ) -> Result<u64, RecordsError> {

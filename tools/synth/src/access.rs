@@ -10,8 +10,9 @@
 //! one membership added and removed, one failed grant (not a change).
 
 use crate::events::RoleSession;
+use crate::grants::Combo;
 use crate::json::{uuid, JsonWriter};
-use crate::org::{Combo, Org, HOME_REGION};
+use crate::org::{Org, HOME_REGION};
 use crate::plan::{Placed, PlanConfig};
 use idc_credential_report::directory::{Assignment, PrincipalType};
 use rand::rngs::SmallRng;

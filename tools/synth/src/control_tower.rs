@@ -13,8 +13,8 @@
 //! - memberships as in the realistic shape (every user in one to three groups, the last
 //!   group empty), and the same traps as every shape.
 
+use crate::grants::{listing, traps, Combo, Ghost, Grant};
 use crate::json::pick_ref;
-use crate::org::{listing, traps, Combo, Ghost, Grant};
 use crate::shape;
 use idc_credential_report::directory::{Assignment, Group, PrincipalType, Snapshot, User};
 use rand::rngs::SmallRng;

@@ -6,7 +6,9 @@
 //! deleted users that assignments and old events still name, and names nobody has.
 
 use crate::control_tower;
+use crate::grants::{listing, traps, Combo, Ghost};
 use crate::json::{chars, pick, pick_ref, uuid, HEX, LOWER_ALNUM, UPPER_ALNUM};
+use crate::names::{group_name, PERMISSION_SETS};
 use crate::shape::{self, AssignmentShape};
 use chrono::{DateTime, Utc};
 use idc_credential_report::directory::{
@@ -111,38 +113,6 @@ const ACCOUNT_NAMES: [&str; 20] = [
     "qa",
     "sandbox",
 ];
-const PERMISSION_SETS: [(&str, Option<&str>); 11] = [
-    ("AdministratorAccess", Some("Full access to AWS services and resources")),
-    (
-        "ReadOnlyAccess",
-        Some("=HYPERLINK(\"https://wiki.example.com/access\",\"Read-only access, imported from the access sheet\")"),
-    ),
-    ("Billing", Some("Billing and cost management for the finance team")),
-    ("PowerUserAccess", None),
-    ("ViewOnlyAccess", Some("View resources and basic metadata across services")),
-    ("SecurityAudit", Some("Read security configuration metadata")),
-    ("DatabaseAdministrator", None),
-    ("NetworkAdministrator", Some("Network resources: VPC, Route 53, Direct Connect")),
-    ("DataScientist", Some("SageMaker, Athena and the data lake")),
-    ("SupportUser", Some("AWS Support cases and Trusted Advisor")),
-    ("SystemAdministrator", None),
-];
-const GROUP_NAMES: [&str; 8] = [
-    "Administrators",
-    "Developers",
-    "Auditors",
-    "Finance",
-    "DataScience",
-    "SRE",
-    "Security",
-    "Contractors",
-];
-
-/// Permission sets past the named ones are `TeamNNDeveloper`, team NN's own set.
-pub const FIRST_TEAM_SET: usize = PERMISSION_SETS.len();
-/// Groups past the named ones are `TeamNN`: team NN's group.
-pub const FIRST_TEAM_GROUP: usize = GROUP_NAMES.len();
-
 /// Users that assignments still name after they were deleted from the directory.
 const GHOST_USERS: usize = 3;
 /// Names that appear in old events but belong to no user of the directory.
@@ -163,24 +133,10 @@ pub struct OrgParams {
     pub for_logs: bool,
 }
 
-/// One account and one permission set: what a `Federate` or `GetRoleCredentials` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Combo {
-    pub account: usize,
-    pub permission_set: usize,
-}
-
 /// The IAM role Identity Center provisions for a permission set in an account.
 pub struct SsoRole {
     pub name: String,
     pub role_id: String,
-}
-
-/// A deleted user: gone from the directory, still named by assignments and by events.
-pub struct Ghost {
-    pub user_id: String,
-    pub user_name: String,
-    pub combos: Vec<Combo>,
 }
 
 pub struct Org {
@@ -490,14 +446,6 @@ fn groups(rng: &mut SmallRng, store_hex: &str, users: &[User], count: usize) -> 
         .collect()
 }
 
-/// The named groups first, then `Team01`, `Team02`, ...
-pub fn group_name(i: usize) -> String {
-    match GROUP_NAMES.get(i) {
-        Some(name) => name.to_string(),
-        None => format!("Team{:02}", i - FIRST_TEAM_GROUP + 1),
-    }
-}
-
 fn account_regions(rng: &mut SmallRng, accounts: usize) -> Vec<Vec<&'static str>> {
     (0..accounts)
         .map(|_| {
@@ -526,10 +474,6 @@ fn sso_roles(rng: &mut SmallRng, snapshot: &Snapshot) -> Vec<Vec<SsoRole>> {
         })
         .collect()
 }
-
-/// One assignment before it is listed: ordered by account and permission set, as a listing
-/// returns them.
-pub type Grant = (Combo, PrincipalType, String);
 
 /// Random assignments, unique, sorted by account and permission set as a listing returns them;
 /// plus assignments of deleted users and of a deleted group, and one listed twice.
@@ -561,62 +505,6 @@ fn assignments(
         grants.insert((random_combo(rng, accounts, sets), principal.0, principal.1));
     }
     listing(rng, grants, snapshot)
-}
-
-/// The grants every shape starts from: the administrators on the management account, the
-/// deleted users' assignments (recorded in `ghosts` for the logs) and a deleted group's.
-/// `combo` picks where a deleted principal's assignment is.
-pub fn traps(
-    rng: &mut SmallRng,
-    snapshot: &Snapshot,
-    ghosts: &mut [Ghost],
-    store_hex: &str,
-    mut combo: impl FnMut(&mut SmallRng) -> Combo,
-) -> BTreeSet<Grant> {
-    let mut grants = BTreeSet::new();
-    // The administrators hold the management account, as in every organization.
-    if let Some(admins) = snapshot.groups.first() {
-        grants.insert((
-            Combo {
-                account: 0,
-                permission_set: 0,
-            },
-            PrincipalType::Group,
-            admins.group_id.clone(),
-        ));
-    }
-    for ghost in ghosts.iter_mut() {
-        let combo = combo(rng);
-        ghost.combos.push(combo);
-        grants.insert((combo, PrincipalType::User, ghost.user_id.clone()));
-    }
-    let deleted_group = format!("{store_hex}-{}", uuid(rng));
-    grants.insert((combo(rng), PrincipalType::Group, deleted_group));
-    grants
-}
-
-/// The grants as the snapshot lists them, in order, with one of them listed twice (AWS cannot
-/// hold a duplicate, a snapshot can, and the tool must count it once).
-pub fn listing(
-    rng: &mut SmallRng,
-    grants: BTreeSet<Grant>,
-    snapshot: &Snapshot,
-) -> Vec<Assignment> {
-    let duplicate = rng.gen_range(0..grants.len());
-    let mut out = Vec::with_capacity(grants.len() + 1);
-    for (i, (combo, principal_type, principal_id)) in grants.into_iter().enumerate() {
-        let assignment = Assignment {
-            account_id: snapshot.accounts[combo.account].id.clone(),
-            permission_set_arn: snapshot.permission_sets[combo.permission_set].arn.clone(),
-            principal_type,
-            principal_id,
-        };
-        if i == duplicate {
-            out.push(assignment.clone());
-        }
-        out.push(assignment);
-    }
-    out
 }
 
 fn random_combo(rng: &mut SmallRng, accounts: usize, sets: usize) -> Combo {

@@ -7,8 +7,9 @@
 //! nowhere.
 
 use crate::events::{self, Details, Envelope, Failure, RoleSession, Who};
+use crate::grants::Combo;
 use crate::json::{chars, ip, pick, uuid, HEX};
-use crate::org::{capitalize, Combo, Org, HOME_REGION};
+use crate::org::{capitalize, Org, HOME_REGION};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::Rng;

@@ -19,10 +19,9 @@
 //! The traps of every shape stay: deleted users and a deleted group keep assignments, and one
 //! assignment is listed twice.
 
+use crate::grants::{listing, traps, Combo, Ghost, Grant};
 use crate::json::{pick_ref, uuid};
-use crate::org::{
-    group_name, listing, traps, Combo, Ghost, Grant, FIRST_TEAM_GROUP, FIRST_TEAM_SET,
-};
+use crate::names::{group_name, FIRST_TEAM_GROUP, FIRST_TEAM_SET};
 use idc_credential_report::directory::{Assignment, Group, PrincipalType, Snapshot, User};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::SmallRng;

@@ -4,7 +4,7 @@
 //! the checkpoint while reading, then the directory read, which the report step joins with
 //! the evidence.
 
-use super::{fresh_directory_options, report_from, run_once, Invocation, Response, Step};
+use super::{fresh_directory_options, report_from, run_once, Invocation, PublishedReport, Step};
 use crate::aws::AwsSession;
 use crate::config::FunctionSettings;
 use crate::directory::aws::DirectoryReadInfo;
@@ -18,13 +18,13 @@ use tokio::time::Instant;
 /// What an invocation answers: the read step's status, or the published report.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
-pub enum Answer {
-    Read(ReadAnswer),
-    Report(Box<Response>),
+pub enum InvocationResult {
+    Read(ReadProgress),
+    Report(Box<PublishedReport>),
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ReadAnswer {
+pub struct ReadProgress {
     /// `CONTINUE` (call again) or `DONE`.
     pub status: &'static str,
     /// Units of the assignment listing read so far, and of how many (when known).
@@ -52,16 +52,16 @@ pub async fn handle(
     settings: &FunctionSettings,
     invocation: &Invocation,
     deadline: Instant,
-) -> Result<Answer, Error> {
+) -> Result<InvocationResult, Error> {
     let Some(step) = invocation.step else {
-        return Ok(Answer::Report(Box::new(
+        return Ok(InvocationResult::Report(Box::new(
             run_once(settings, invocation, deadline).await?,
         )));
     };
     let state = RunState::new(settings, invocation.run_id.as_deref())?;
     let session = AwsSession::default();
     match step {
-        Step::ReadDirectory => Ok(Answer::Read(
+        Step::ReadDirectory => Ok(InvocationResult::Read(
             state.read(settings, &session, deadline).await?,
         )),
         Step::Report => {
@@ -72,7 +72,7 @@ pub async fn handle(
                 location,
             };
             let response = Box::pin(report_from(settings, invocation, directory, deadline)).await?;
-            Ok(Answer::Report(Box::new(response)))
+            Ok(InvocationResult::Report(Box::new(response)))
         }
     }
 }
@@ -115,9 +115,9 @@ impl RunState {
         settings: &FunctionSettings,
         session: &AwsSession,
         deadline: Instant,
-    ) -> Result<ReadAnswer, Error> {
+    ) -> Result<ReadProgress, Error> {
         let config = session.config().await;
-        let done = ReadAnswer {
+        let done = ReadProgress {
             status: "DONE",
             read: None,
             total: None,
@@ -142,7 +142,7 @@ impl RunState {
         let result = pipeline::read_live_directory(session, &options, Some(&resume), &NoProgress);
         let (snapshot, read) = match result.await {
             Err(Error::Resume(ResumeError::Incomplete { progress })) => {
-                return Ok(ReadAnswer {
+                return Ok(ReadProgress {
                     status: "CONTINUE",
                     read: Some(progress.done),
                     total: progress.total,

@@ -1,10 +1,10 @@
-//! The report as a service: settings from the environment, one invocation in, the report
-//! published to S3 and a summary out. The Lambda is a thin wrapper over [`run_once`]; the CLI's
+//! The deployed report function: settings from the environment (`crate::config`), one
+//! invocation in, the report published to S3 and a summary out. The Lambda is a thin wrapper over [`run_once`]; the CLI's
 //! `--output s3://...` uses [`publish_generated`].
 
 mod steps;
 
-pub use steps::{handle, Answer};
+pub use steps::{handle, InvocationResult};
 
 use crate::aws::AwsSession;
 use crate::config::FunctionSettings;
@@ -47,7 +47,7 @@ pub enum Step {
 
 /// The invocation's answer: where the report is, and its counts.
 #[derive(Debug, Clone, Serialize)]
-pub struct Response {
+pub struct PublishedReport {
     #[serde(flatten)]
     pub published: Published,
     pub rows: usize,
@@ -61,7 +61,7 @@ pub async fn run_once(
     settings: &FunctionSettings,
     invocation: &Invocation,
     deadline: Instant,
-) -> Result<Response, crate::pipeline::Error> {
+) -> Result<PublishedReport, crate::pipeline::Error> {
     let directory = DirectorySource::Aws(fresh_directory_options(settings));
     report_from(settings, invocation, directory, deadline).await
 }
@@ -80,7 +80,7 @@ pub(crate) async fn report_from(
     invocation: &Invocation,
     directory: DirectorySource,
     deadline: Instant,
-) -> Result<Response, crate::pipeline::Error> {
+) -> Result<PublishedReport, crate::pipeline::Error> {
     let lookback_days = invocation.lookback_days.unwrap_or(settings.lookback_days);
     let window = Window::new(invocation.as_of.unwrap_or_else(Utc::now), lookback_days)
         .map_err(|e| crate::aws::AwsError::Other(e.to_string()))?;
@@ -102,7 +102,7 @@ pub async fn publish_generated(
     target: &S3Target,
     window: &Window,
     generated: Generated,
-) -> Result<Response, crate::pipeline::Error> {
+) -> Result<PublishedReport, crate::pipeline::Error> {
     let Generated { report, manifest } = generated;
     let warnings = manifest.warnings.len();
     let counts = manifest.report.clone();
@@ -111,7 +111,7 @@ pub async fn publish_generated(
     let artifacts = render_report(&report, manifest, &report_name);
     let client = s3::client(session.config().await);
     let published = publish(&client, target, window.as_of, &artifacts).await?;
-    Ok(Response {
+    Ok(PublishedReport {
         published,
         rows: counts.rows,
         used: counts.used,
