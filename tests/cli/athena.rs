@@ -85,11 +85,7 @@ fn published_events_give_the_same_report_in_both_table_styles() {
             std::fs::read(s.path("athena.csv")).unwrap() == expected,
             "{style} style differs"
         );
-        assert!(
-            stderr(&out).contains("scans (and pays for) the whole trail"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_has(&out, "scans (and pays for) the whole trail");
     }
 }
 
@@ -134,11 +130,7 @@ fn projected_partitions_are_pruned_and_the_report_is_the_same() {
             "all-accounts.csv",
         );
         assert_success(&out);
-        assert!(
-            stderr(&out).contains("reads every account's partitions"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_has(&out, "reads every account's partitions");
         let all_bytes = manifest(&s, "all-accounts.manifest.json")["evidence"]["queries"][0]
             ["bytes_scanned"]
             .as_i64()
@@ -198,12 +190,7 @@ fn polling_pages_retries_and_failures() {
         s.dir.path(),
     );
     let out = generate(&s, &emulator, &snapshot, &[], "athena.csv");
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("ended FAILED: HIVE_BAD_DATA: injected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "ended FAILED: HIVE_BAD_DATA: injected");
 }
 
 #[test]
@@ -251,11 +238,7 @@ fn table_and_partition_names_are_validated_before_any_call() {
     .map(|a| a.to_string())
     .collect();
     let out = run_against(&emulator.endpoint(), &bad_table);
-    assert!(
-        stderr(&out).contains("must be DATABASE.TABLE"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "must be DATABASE.TABLE");
     for (flag, value, message) in [
         (
             "--athena-account",

@@ -125,11 +125,7 @@ fn per_principal_falls_back_when_refused_and_says_so() {
     let config = json!({"deny": ["sso-admin:ListAccountAssignmentsForPrincipal"]});
     let (out, path) = snapshot_with(&s, "per-principal", Some(&config), &[]);
     assert_success(&out);
-    assert!(
-        stderr(&out).contains("fell back to per-permission-set"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "fell back to per-permission-set");
     assert_eq!(
         as_sets(&read_json(&path)),
         as_sets(&read_json(&example_snapshot()))
@@ -214,12 +210,7 @@ fn a_throttling_storm_that_outlasts_the_retries_stops_the_run() {
         Some(&config),
         &["--sso-admin-rps", "200", "--max-attempts", "2"],
     );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("throttled 2 times in a row"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "throttled 2 times in a row");
     assert!(!path.exists(), "no snapshot is written");
 }
 
@@ -259,11 +250,7 @@ fn without_organizations_access_names_are_empty_and_a_warning_says_so() {
     let config = json!({"deny": ["organizations:ListAccounts"]});
     let (out, path) = snapshot_with(&s, "per-permission-set", Some(&config), &[]);
     assert_success(&out);
-    assert!(
-        stderr(&out).contains("warning: account names are empty"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "warning: account names are empty");
     assert_eq!(read_json(&path)["accounts"], json!([]));
 }
 

@@ -276,12 +276,7 @@ fn a_future_as_of_is_refused_and_a_plain_date_is_its_midnight_utc() {
     let s = scratch_with_previous_report();
     let before = output_files(&s);
     let out = generate_as_of(&s, "2030-01-01T00:00:00Z");
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("--as-of 2030-01-01 00:00:00 UTC is in the future"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "--as-of 2030-01-01 00:00:00 UTC is in the future");
     assert!(
         before == output_files(&s),
         "the previous report was changed"
@@ -329,12 +324,7 @@ fn a_kms_key_for_a_local_checkpoint_is_refused() {
         "--output",
         &s.path("snapshot.json").display().to_string(),
     ]));
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("--kms-key-arn applies only to an s3:// --checkpoint"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "--kms-key-arn applies only to an s3:// --checkpoint");
     assert!(!s.path("snapshot.json").exists());
 }
 
@@ -349,12 +339,7 @@ fn a_snapshot_written_over_its_own_checkpoint_is_refused() {
         "--output",
         &checkpoint,
     ]));
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("an input of this run"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "an input of this run");
     assert!(!s.path("read.checkpoint.json").exists());
 }
 

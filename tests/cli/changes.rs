@@ -340,12 +340,7 @@ fn a_lake_store_without_write_events_is_not_queried_for_changes_and_says_so() {
     let m = manifest(&output);
     assert_eq!(m["evidence"]["queries"].as_array().unwrap().len(), 1);
     assert_eq!(m["changes"]["rows"], 0);
-    let codes: Vec<&str> = m["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = field_of(&m["warnings"], "code");
     assert!(codes.contains(&"source_misses_access_changes"), "{codes:?}");
 }
 

@@ -64,6 +64,16 @@ pub fn moto(snapshot: &Path, config: Option<&serde_json::Value>, dir: &Path) -> 
     moto_with_buckets(snapshot, config, dir, &[])
 }
 
+/// The example's directory in [`moto`], with the security bucket `bucket` created.
+pub fn example_with_bucket(dir: &Path, bucket: &str) -> Emulator {
+    moto_with_buckets(
+        &crate::util::example().join("snapshot.json"),
+        None,
+        dir,
+        &[bucket],
+    )
+}
+
 /// [`moto`], with S3 buckets created beforehand.
 pub fn moto_with_buckets(
     snapshot: &Path,

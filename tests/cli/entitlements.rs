@@ -126,12 +126,7 @@ fn entitlements_and_the_users_who_hold_them_are_never_planned_for_removal() {
     ]));
     assert_success(&out);
     let plan = read_json(std::path::Path::new(&plan_path));
-    let planned: Vec<&str> = plan["assignments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["permission_set_name"].as_str().unwrap())
-        .collect();
+    let planned: Vec<&str> = field_of(&plan["assignments"], "permission_set_name");
     assert_eq!(planned, ["ReadOnlyAccess"], "bob's unused assignment only");
     // bob has no evidence of use, but keeps access through his entitlements.
     assert_eq!(plan["users"], json!([]));

@@ -90,11 +90,7 @@ fn wrong_flags_exit_2_and_a_missing_source_is_named() {
     for days in ["0", "-1", "3654"] {
         let out = usage(&["--cloudtrail-logs", "a", "--lookback-days", days]);
         assert_eq!(out.status.code(), Some(2), "--lookback-days {days}");
-        assert!(
-            stderr(&out).contains("is not in 1..=3653"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_has(&out, "is not in 1..=3653");
     }
     let help = run(&args(&["generate", "--help"]));
     let help = String::from_utf8_lossy(&help.stdout).into_owned();

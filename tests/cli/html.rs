@@ -338,12 +338,7 @@ fn directory_text_shows_as_text_and_injects_nothing() {
             "--allow-malformed-logs",
         ],
     );
-    let codes: Vec<&str> = manifest["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = field_of(&manifest["warnings"], "code");
     assert!(codes.contains(&"skipped_files"), "{codes:?}");
 
     let page = inspect(&s.path("out/report.html"), "hostile", "ONERROR", &[]);

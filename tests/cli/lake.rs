@@ -257,11 +257,7 @@ fn preflight_findings_are_manifest_warnings() {
     ] {
         assert!(codes.iter().any(|c| c == code), "{code} not in {codes:?}");
     }
-    assert!(
-        stderr(&out).contains("every CLI/SDK-only user will show as UNUSED"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "every CLI/SDK-only user will show as UNUSED");
 }
 
 #[test]
@@ -298,12 +294,7 @@ fn a_store_id_that_could_change_the_query_is_refused_before_any_call() {
         &[],
         "lake.csv",
     ));
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("is not an event data store id or ARN"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "is not an event data store id or ARN");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! CloudTrail Lake; invoked with the SSM runbook's payload and with the schedule's input.
 //! Every AWS operation it makes is recorded and checked against the Terraform policy.
 
-use crate::emulators::{calls, lake, lake_calls, moto_with_buckets, run_against};
+use crate::emulators::{
+    calls, example_with_bucket, lake, lake_calls, moto_with_buckets, run_against,
+};
 use crate::util::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -318,12 +320,7 @@ pub const CONDITIONAL: [(&str, &str); 27] = [
 #[test]
 fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_privilege() {
     let s = Scratch::new();
-    let directory = moto_with_buckets(
-        &example().join("snapshot.json"),
-        None,
-        s.dir.path(),
-        &[BUCKET],
-    );
+    let directory = example_with_bucket(s.dir.path(), BUCKET);
     let evidence = lake(&example().join("logs"), STORE, None, s.dir.path());
     let events = vec![
         json!({"lookback_days": 90, "as_of": AS_OF}),

@@ -107,11 +107,7 @@ fn manifest_records_how_the_report_was_made() {
     let s = scratch();
     let out = s.generate(&["--lookback-days", "30"]);
     assert_success(&out);
-    assert!(
-        stderr(&out).contains("5 rows, 2 used, 3 unused"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "5 rows, 2 used, 3 unused");
     let m = s.manifest();
     assert_eq!(m["tool"]["name"], "idc-credential-report");
     assert_eq!(m["lookback_days"], 30);

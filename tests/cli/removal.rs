@@ -121,12 +121,7 @@ fn the_plan_lists_only_what_went_unused_with_its_evidence() {
 fn users_are_planned_only_when_inactive_and_left_without_access() {
     let s = reported();
     let plan = planned(&s, &["--include-users"]);
-    let users: Vec<&str> = plan["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["user_name"].as_str().unwrap())
-        .collect();
+    let users: Vec<&str> = field_of(&plan["users"], "user_name");
     // alice is active; carol is new; bob loses both his assignments in this plan.
     assert_eq!(users, ["bob"]);
 }
@@ -148,12 +143,7 @@ fn a_shorter_unused_period_plans_less_and_a_longer_one_than_the_window_is_refuse
         &s,
         &["--unused-days", "120", "--accept-warnings", "stale_report"],
     );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("window_shorter_than_unused_days"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "window_shorter_than_unused_days");
 }
 
 #[test]
@@ -180,12 +170,7 @@ fn warnings_stop_the_plan_until_each_is_accepted_by_name() {
     let out = plan(&s, &["--accept-warnings", "stale_report"]);
     assert!(!out.status.success(), "one accepted warning is not all");
     let plan = planned(&s, &["--accept-warnings", "no_cli_events"]);
-    let accepted: Vec<&str> = plan["accepted_warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let accepted: Vec<&str> = field_of(&plan["accepted_warnings"], "code");
     assert_eq!(accepted, ["no_cli_events", "stale_report"]);
 }
 
@@ -208,12 +193,7 @@ fn an_edited_report_is_refused() {
     let report = std::fs::read_to_string(s.report()).unwrap();
     std::fs::write(s.report(), report.replace("USED", "UNUSED")).unwrap();
     let out = plan(&s, &["--accept-warnings", "stale_report"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("the file was changed after the report was made"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "the file was changed after the report was made");
 }
 
 // ---- applying, against the live directory -------------------------------------------------
@@ -291,11 +271,7 @@ fn a_dry_run_rechecks_everything_and_deletes_nothing() {
     let (s, emulator) = planned_against_the_directory(&[]);
     let out = apply(&emulator.endpoint(), &s, &[]);
     assert_success(&out);
-    assert!(
-        stderr(&out).contains("dry run: 2 assignment(s)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "dry run: 2 assignment(s)");
     assert_eq!(sso_calls(s.dir.path(), "sso:DeleteAccountAssignment"), 0);
     assert!(sso_calls(s.dir.path(), "sso:ListAccountAssignments") >= 2);
     let log = audit(&s);
@@ -386,12 +362,7 @@ fn changes_since_the_plan_are_skipped() {
 fn more_deletions_than_the_cap_are_refused_before_any_call() {
     let (s, emulator) = planned_against_the_directory(&[]);
     let out = apply(&emulator.endpoint(), &s, &["--yes", "--max-deletions", "1"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("2 deletions, more than the cap of 1"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "2 deletions, more than the cap of 1");
     assert!(calls(s.dir.path())
         .iter()
         .all(|(a, _)| !a.starts_with("sso:")));
@@ -406,12 +377,7 @@ fn a_plan_changed_after_review_is_refused() {
         &s,
         &["--yes", "--plan-sha256", &"0".repeat(64)],
     );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("it changed after approval"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "it changed after approval");
     assert_eq!(sso_calls(s.dir.path(), "sso:DeleteAccountAssignment"), 0);
 }
 
@@ -419,12 +385,7 @@ fn a_plan_changed_after_review_is_refused() {
 fn users_are_deleted_only_when_allowed_and_left_without_access() {
     let (s, emulator) = planned_against_the_directory(&["--include-users"]);
     let out = apply(&emulator.endpoint(), &s, &["--yes"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("--allow-user-deletion"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "--allow-user-deletion");
     let out = apply(
         &emulator.endpoint(),
         &s,

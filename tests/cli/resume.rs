@@ -252,11 +252,7 @@ fn a_damaged_or_foreign_checkpoint_is_refused_and_a_stale_one_discarded() {
     other_strategy.extend(args(&["--assignment-strategy", "per-principal"]));
     let out = run_against(&directory.endpoint(), &other_strategy);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("belongs to another read (assignment_strategy"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "belongs to another read (assignment_strategy");
     let mut other_store = words.clone();
     other_store.extend(args(&["--identity-store-id", "d-0000000000"]));
     let out = run_against(&directory.endpoint(), &other_store);
@@ -295,10 +291,9 @@ fn a_damaged_or_foreign_checkpoint_is_refused_and_a_stale_one_discarded() {
     stale.extend(args(&["--checkpoint-max-age", "1s"]));
     let out = run_against(&directory.endpoint(), &stale);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("longer ago than the maximum age: discarded, the read starts over"),
-        "{}",
-        stderr(&out)
+    assert_stderr_has(
+        &out,
+        "longer ago than the maximum age: discarded, the read starts over",
     );
 }
 

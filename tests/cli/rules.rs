@@ -177,12 +177,7 @@ fn the_permission_set_is_matched_by_name_and_the_account_by_id() {
     assert_eq!(rows.len(), 2, "uses without an assignment create no rows");
     let manifest = s.manifest();
     assert_eq!(manifest["attribution"]["uses_without_assignment"], 2);
-    let codes: Vec<&str> = manifest["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = field_of(&manifest["warnings"], "code");
     assert!(codes.contains(&"uses_without_assignment"), "{codes:?}");
 }
 
@@ -428,11 +423,7 @@ fn no_cli_events_is_warned_about() {
     )]);
     let out = s.generate(&[]);
     assert_success(&out);
-    assert!(
-        stderr(&out).contains("GetRoleCredentials"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "GetRoleCredentials");
     assert_eq!(s.manifest()["warnings"][0]["code"], "no_cli_events");
 
     s.deliver(&[get_role_credentials(

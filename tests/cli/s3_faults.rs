@@ -3,7 +3,7 @@
 //! whole set (each file's SHA-256 is the one its manifest records), the exit code says whether
 //! the publish completed, and a rerun completes.
 
-use crate::emulators::{arm_fault, fault_proxy, moto_with_buckets, run_against, Emulator};
+use crate::emulators::{arm_fault, example_with_bucket, fault_proxy, run_against, Emulator};
 use crate::s3_output::get_from;
 use crate::util::*;
 use chrono::{DateTime, Duration, Utc};
@@ -112,12 +112,7 @@ fn assert_latest_is(moto: &Emulator, hour: i64, context: &str) {
 #[test]
 fn every_fault_of_every_publish_request_leaves_latest_whole_and_a_rerun_completes() {
     let s = Scratch::new();
-    let moto = moto_with_buckets(
-        &example().join("snapshot.json"),
-        None,
-        s.dir.path(),
-        &[BUCKET],
-    );
+    let moto = example_with_bucket(s.dir.path(), BUCKET);
     let proxy = fault_proxy(&moto);
     arm_fault(&proxy, 0, "");
     assert_success(&publish(&proxy, 0));

@@ -1,7 +1,7 @@
 //! `--output s3://...`: the archive object is written once and never overwritten, then copied
 //! to latest/; a failed run leaves latest/ as it was. Read back with the real S3 client.
 
-use crate::emulators::{moto_with_buckets, run_against, Emulator};
+use crate::emulators::{example_with_bucket, run_against, Emulator};
 use crate::util::*;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use std::path::Path;
@@ -79,12 +79,7 @@ pub fn get_from(emulator: &Emulator, bucket: &str, key: &str) -> Object {
 #[test]
 fn the_report_is_archived_by_day_and_copied_to_latest() {
     let s = Scratch::new();
-    let emulator = moto_with_buckets(
-        &example().join("snapshot.json"),
-        None,
-        s.dir.path(),
-        &[BUCKET],
-    );
+    let emulator = example_with_bucket(s.dir.path(), BUCKET);
     assert_success(&generate(&emulator, &example().join("logs"), &[]));
     let local = s.path("local.csv");
     assert_success(&run(&[
@@ -152,12 +147,7 @@ fn the_report_is_archived_by_day_and_copied_to_latest() {
 #[test]
 fn an_archived_report_is_never_overwritten_and_a_failed_run_keeps_latest() {
     let s = Scratch::new();
-    let emulator = moto_with_buckets(
-        &example().join("snapshot.json"),
-        None,
-        s.dir.path(),
-        &[BUCKET],
-    );
+    let emulator = example_with_bucket(s.dir.path(), BUCKET);
     assert_success(&generate(&emulator, &example().join("logs"), &[]));
     let before = get(&emulator, "idc/latest/credential-report.csv").body;
     let again = generate(
@@ -183,12 +173,7 @@ fn an_archived_report_is_never_overwritten_and_a_failed_run_keeps_latest() {
 #[test]
 fn a_kms_key_encrypts_every_object() {
     let s = Scratch::new();
-    let emulator = moto_with_buckets(
-        &example().join("snapshot.json"),
-        None,
-        s.dir.path(),
-        &[BUCKET],
-    );
+    let emulator = example_with_bucket(s.dir.path(), BUCKET);
     let key = "arn:aws:kms:us-east-1:910178986558:key/11111111-2222-3333-4444-555555555555";
     assert_success(&generate(
         &emulator,

@@ -171,6 +171,25 @@ pub fn assert_success(out: &Output) {
     );
 }
 
+/// `field` of each object of the JSON array `array`, as text.
+pub fn field_of<'a>(array: &'a Value, field: &str) -> Vec<&'a str> {
+    (array.as_array().unwrap().iter())
+        .map(|item| item[field].as_str().unwrap())
+        .collect()
+}
+
+/// The run failed, and its standard error says `expected`.
+pub fn assert_fails_with(out: &Output, expected: &str) {
+    assert!(!out.status.success(), "the run succeeded: {}", stderr(out));
+    assert_stderr_has(out, expected);
+}
+
+/// The run's standard error says `expected`.
+pub fn assert_stderr_has(out: &Output, expected: &str) {
+    let text = stderr(out);
+    assert!(text.contains(expected), "expected {expected:?} in: {text}");
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
