@@ -1,12 +1,12 @@
 //! `generate`: the report and its manifest.
 
 use crate::directory_args::{DirectoryArgs, ResumeArgs};
-use crate::evidence_args::{EvidenceArgs, SOURCE_FLAGS};
 use crate::progress::{CallTicker, TerminalProgress};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use idc_credential_report::aws::AwsSession;
+use idc_credential_report::config::{EvidenceArgs, SOURCE_FLAGS};
 use idc_credential_report::evidence::EvidenceSource;
 use idc_credential_report::evidence::{parse_as_of, Window};
 use idc_credential_report::function::publish_generated;
@@ -101,7 +101,9 @@ impl GenerateArgs {
         };
         Ok(ReportRequest {
             directory,
-            evidence: self.evidence.source(self.allow_malformed_logs)?,
+            // The flag names the problem; "configuration:" is for the function's logs.
+            evidence: (self.evidence.source(self.allow_malformed_logs))
+                .map_err(|e| anyhow::anyhow!(e.0))?,
             window,
             inactive_days: self.inactive_days,
         })

@@ -4,7 +4,6 @@
 mod athena_ddl;
 mod cloudwatch_setup;
 mod directory_args;
-mod evidence_args;
 mod generate;
 mod progress;
 mod removal;

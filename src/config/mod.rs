@@ -6,10 +6,12 @@
 
 mod env;
 mod evidence;
+mod flags;
 mod function;
 
 pub use env::Env;
 pub use evidence::{EvidenceConfig, SourceKind};
+pub use flags::{EvidenceArgs, SOURCE_FLAGS};
 pub use function::FunctionSettings;
 
 #[derive(Debug, thiserror::Error)]

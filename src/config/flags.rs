@@ -1,10 +1,11 @@
-//! Flags that choose the evidence source: exactly one of log files, CloudTrail Lake, Athena,
-//! CloudWatch Logs or event history.
+//! `generate`'s flags that choose the evidence source (exactly one of log files, CloudTrail
+//! Lake, Athena, CloudWatch Logs or event history), declared for clap beside the settings they
+//! fill, so that a new source's flags are written here and nowhere in the entry points.
 
+use super::{Entry, EvidenceConfig, SettingsError, SourceKind};
+use crate::evidence::cloudwatch::MAX_ROWS;
+use crate::evidence::EvidenceSource;
 use clap::Args;
-use idc_credential_report::config::{Entry, EvidenceConfig, SourceKind};
-use idc_credential_report::evidence::cloudwatch::MAX_ROWS;
-use idc_credential_report::evidence::EvidenceSource;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -110,18 +111,15 @@ pub struct EvidenceArgs {
 
 impl EvidenceArgs {
     /// The source, checked by the same validation as the deployed function's.
-    pub fn source(&self, allow_malformed_logs: bool) -> anyhow::Result<EvidenceSource> {
-        let source = self
-            .config(allow_malformed_logs)
-            .validate(Entry::Flags)
-            .map_err(|e| anyhow::anyhow!(e.0))?;
+    pub fn source(&self, allow_malformed_logs: bool) -> Result<EvidenceSource, SettingsError> {
+        let source = self.config(allow_malformed_logs).validate(Entry::Flags)?;
         if matches!(source, EvidenceSource::CloudTrailLogs { .. }) {
             return Ok(source);
         }
-        anyhow::ensure!(
-            (5..=86_400).contains(&self.query_timeout),
-            "--query-timeout must be between 5 and 86400 seconds"
-        );
+        if !(5..=86_400).contains(&self.query_timeout) {
+            let message = "--query-timeout must be between 5 and 86400 seconds";
+            return Err(SettingsError(message.into()));
+        }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.query_timeout);
         Ok(source.with_deadline(deadline))
     }
