@@ -20,7 +20,7 @@ of a cross-account monitoring setup, see below). Log group names match `[.\\-_/#
 (the API's pattern), so neither `:` nor `=` can be part of one. Once listening on 127.0.0.1
 it prints one line, `{"port": N}`, to stdout. It stops on SIGTERM or SIGINT, and when its
 stdin reaches end of file (start it with a piped stdin and keep the pipe open, or pass
---ignore-stdin), like lake.py, whose HTTP server it reuses.
+--ignore-stdin), like every emulator here (emulator_http.py).
 
 Sources: the CloudWatch Logs API Reference (StartQuery, GetQueryResults, StopQuery,
 DescribeLogGroups, DescribeQueries, QueryStatistics; read in botocore's service model of
@@ -85,7 +85,7 @@ queryString, status, createTime (ms), logGroupName (the first group the query na
 Observing queries here does not move their status.
 
 --calls-log FILE.jsonl: one line per request, `{"operation": "StartQuery", "params": {...}}`
-(lake.py's CallsLog).
+(emulator_http.CallsLog).
 """
 
 from __future__ import annotations
