@@ -15,4 +15,5 @@ pub mod output;
 pub mod pipeline;
 pub mod remediation;
 pub mod report;
+pub mod review;
 pub mod store;

@@ -11,9 +11,11 @@ use crate::evidence::logs::{find_log_files, read_logs, LogsError};
 use crate::evidence::lookup::{read_lookup, LookupError};
 use crate::evidence::{Evidence, EvidenceSource, Window};
 use crate::output::{
-    describe, directory_info, report_warnings, DirectoryInfo, Manifest, OutputError,
+    describe, directory_info, report_warnings, review_warnings, DirectoryInfo, Manifest,
+    OutputError,
 };
 use crate::report::{build_report, Report};
+use crate::review::{self, Review, ReviewError, ReviewInputs, ReviewOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -37,6 +39,8 @@ pub enum Error {
     CloudWatch(#[from] CloudWatchError),
     #[error(transparent)]
     Resume(#[from] ResumeError),
+    #[error(transparent)]
+    Review(#[from] ReviewError),
 }
 
 impl Error {
@@ -69,6 +73,8 @@ pub struct ReportRequest {
     pub window: Window,
     /// Users not seen for this many days are inactive in the user summary.
     pub inactive_days: u32,
+    /// The previous report to compare with, the exceptions, what counts as privileged.
+    pub review: ReviewOptions,
 }
 
 /// Hooks for showing progress; all optional.
@@ -85,9 +91,11 @@ pub trait Progress: Send + Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// A finished report and its manifest (whose `report.sha256` and `report.file` the writer fills).
+/// A finished report, its review and its manifest (whose files' names and SHA-256 the writer
+/// fills).
 pub struct Generated {
     pub report: Report,
+    pub review: Review,
     pub manifest: Manifest,
 }
 
@@ -135,19 +143,28 @@ pub async fn run_with(
     progress: Arc<dyn Progress>,
     session: &AwsSession,
 ) -> Result<Generated, Error> {
+    // The review's inputs first: a refused previous report should not cost an evidence query.
+    let as_of = request.window.end_secs();
+    let review_inputs = review::load(&request.review, as_of, session).await?;
     let (snapshot, directory_info) =
         load_directory(&request.directory, session, progress.as_ref()).await?;
     let regions = snapshot.region_names();
     let evidence = reader
         .read(&regions, &request.window, progress, session)
         .await?;
-    Ok(assemble(
-        &snapshot,
-        directory_info,
+    let joined = Joined {
+        snapshot: &snapshot,
+        directory: directory_info,
         evidence,
-        &request.window,
-        request.inactive_days,
-    ))
+    };
+    assemble(joined, request, review_inputs)
+}
+
+/// What a run read: the directory, where it came from, and the evidence.
+pub struct Joined<'a> {
+    pub snapshot: &'a Snapshot,
+    pub directory: DirectoryInfo,
+    pub evidence: Evidence,
 }
 
 /// Reads the live directory, for the `snapshot` command and the Lambda's first step; with
@@ -254,25 +271,42 @@ async fn load_evidence(
     }
 }
 
-/// Joins directory and evidence and describes the result.
+/// Joins directory and evidence, reviews the result, and describes both.
 pub fn assemble(
-    snapshot: &Snapshot,
-    directory: DirectoryInfo,
-    evidence: Evidence,
-    window: &Window,
-    inactive_days: u32,
-) -> Generated {
-    let report = build_report(snapshot, &evidence, window, inactive_days);
-    let warnings = report_warnings(snapshot, &directory, &evidence, &report);
+    joined: Joined<'_>,
+    request: &ReportRequest,
+    review_inputs: ReviewInputs,
+) -> Result<Generated, Error> {
+    let Joined {
+        snapshot,
+        directory,
+        evidence,
+    } = joined;
+    let (window, inactive_days) = (&request.window, request.inactive_days);
+    let mut report = build_report(snapshot, &evidence, window, inactive_days);
+    let review = review::review(
+        &mut report,
+        review_inputs,
+        window.end_secs(),
+        &snapshot.instance_arn,
+        &request.review.privileged,
+    )?;
+    let mut warnings = report_warnings(snapshot, &directory, &evidence, &report);
+    warnings.extend(review_warnings(&review));
     let manifest = describe(
         &report,
+        &review,
         directory,
         evidence.source,
         warnings,
         window,
         inactive_days,
     );
-    Generated { report, manifest }
+    Ok(Generated {
+        report,
+        review,
+        manifest,
+    })
 }
 
 #[cfg(test)]
@@ -324,6 +358,7 @@ mod tests {
             },
             window: Window::new("2026-11-22T00:00:00Z".parse().unwrap(), 90).unwrap(),
             inactive_days: 90,
+            review: ReviewOptions::default(),
         };
         let session = AwsSession::default();
         let generated = run_with(&request, &Fake, Arc::new(NoProgress), &session)

@@ -303,10 +303,20 @@ data "aws_iam_policy_document" "lambda" {
     ]
   }
 
+  dynamic "statement" {
+    for_each = var.exceptions_s3_uri == null ? [] : [1]
+    content {
+      sid       = "ReadExceptions"
+      actions   = ["s3:GetObject"]
+      resources = ["arn:${local.partition}:s3:::${trimprefix(var.exceptions_s3_uri, "s3://")}"]
+    }
+  }
+
   statement {
     sid = "ReadReports"
-    # The copy's source, the checks that each copy holds its source's bytes, and the
-    # previous pointer (to put latest/ back if a copy fails).
+    # The copy's source, the checks that each copy holds its source's bytes, the previous
+    # pointer (to put latest/ back if a copy fails), and the previous report set, which each
+    # run compares itself with.
     actions = ["s3:GetObject"]
     resources = [
       "${local.bucket_arn}/${local.reports_key_prefix}*",

@@ -26,26 +26,28 @@ locals {
   bucket_arn        = "arn:${local.partition}:s3:::${var.bucket_name}"
 
   lambda_environment = {
-    IDC_REPORT_BUCKET             = var.bucket_name
-    IDC_REPORT_PREFIX             = var.report_prefix
-    IDC_REPORT_KMS_KEY_ARN        = var.kms_key_arn
-    IDC_LOOKBACK_DAYS             = tostring(var.lookback_days)
-    IDC_INACTIVE_DAYS             = tostring(var.inactive_days)
-    IDC_INSTANCE_ARN              = var.instance_arn
-    IDC_IDENTITY_STORE_ID         = var.identity_store_id
-    IDC_ASSIGNMENT_STRATEGY       = var.assignment_strategy
-    IDC_EVIDENCE_SOURCE           = var.evidence_source
-    IDC_EVENT_DATA_STORE          = var.event_data_store
-    IDC_LAKE_OWNER_ACCOUNT_ID     = var.lake_owner_account_id
-    IDC_LAKE_ROLE_ARN             = var.lake_role_arn
-    IDC_ATHENA_TABLE              = var.athena_table
-    IDC_ATHENA_WORKGROUP          = var.evidence_source == "athena" ? var.athena_workgroup : null
-    IDC_ATHENA_OUTPUT             = var.athena_output_location
-    IDC_CLOUDTRAIL_LOOKUP_REGIONS = length(var.cloudtrail_lookup_regions) > 0 ? join(",", var.cloudtrail_lookup_regions) : null
-    IDC_CLOUDWATCH_LOG_GROUPS     = length(var.cloudwatch_log_groups) > 0 ? join(",", var.cloudwatch_log_groups) : null
-    IDC_CLOUDWATCH_REGION         = var.cloudwatch_region
-    IDC_CLOUDWATCH_ROLE_ARN       = var.cloudwatch_role_arn
-    RUST_LOG                      = var.rust_log
+    IDC_REPORT_BUCKET              = var.bucket_name
+    IDC_REPORT_PREFIX              = var.report_prefix
+    IDC_REPORT_KMS_KEY_ARN         = var.kms_key_arn
+    IDC_LOOKBACK_DAYS              = tostring(var.lookback_days)
+    IDC_INACTIVE_DAYS              = tostring(var.inactive_days)
+    IDC_INSTANCE_ARN               = var.instance_arn
+    IDC_IDENTITY_STORE_ID          = var.identity_store_id
+    IDC_ASSIGNMENT_STRATEGY        = var.assignment_strategy
+    IDC_EVIDENCE_SOURCE            = var.evidence_source
+    IDC_EVENT_DATA_STORE           = var.event_data_store
+    IDC_LAKE_OWNER_ACCOUNT_ID      = var.lake_owner_account_id
+    IDC_LAKE_ROLE_ARN              = var.lake_role_arn
+    IDC_ATHENA_TABLE               = var.athena_table
+    IDC_ATHENA_WORKGROUP           = var.evidence_source == "athena" ? var.athena_workgroup : null
+    IDC_ATHENA_OUTPUT              = var.athena_output_location
+    IDC_CLOUDTRAIL_LOOKUP_REGIONS  = length(var.cloudtrail_lookup_regions) > 0 ? join(",", var.cloudtrail_lookup_regions) : null
+    IDC_CLOUDWATCH_LOG_GROUPS      = length(var.cloudwatch_log_groups) > 0 ? join(",", var.cloudwatch_log_groups) : null
+    IDC_CLOUDWATCH_REGION          = var.cloudwatch_region
+    IDC_CLOUDWATCH_ROLE_ARN        = var.cloudwatch_role_arn
+    IDC_EXCEPTIONS_S3_URI          = var.exceptions_s3_uri
+    IDC_PRIVILEGED_PERMISSION_SETS = join(",", var.privileged_permission_sets)
+    RUST_LOG                       = var.rust_log
   }
 }
 

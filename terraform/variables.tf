@@ -132,6 +132,28 @@ variable "inactive_days" {
   }
 }
 
+variable "exceptions_s3_uri" {
+  description = "Accepted exceptions (a CSV, docs/review.md) as s3://BUCKET/KEY (IDC_EXCEPTIONS_S3_URI): rows they match are ACCEPTED and never planned for removal. Null: none. The function may read only this object."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.exceptions_s3_uri == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*?]+[^/]$", var.exceptions_s3_uri))
+    error_message = "exceptions_s3_uri must be an S3 object, s3://BUCKET/KEY (not a prefix), or null."
+  }
+}
+
+variable "privileged_permission_sets" {
+  description = "Permission set names the HTML view's review queue counts as privileged, * for any text (IDC_PRIVILEGED_PERMISSION_SETS)."
+  type        = list(string)
+  default     = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "*Admin*"]
+
+  validation {
+    condition     = length(var.privileged_permission_sets) > 0 && alltrue([for name in var.privileged_permission_sets : length(trimspace(name)) > 0 && !strcontains(name, ",")])
+    error_message = "privileged_permission_sets must name at least one permission set, none empty or with a comma."
+  }
+}
+
 variable "instance_arn" {
   description = "ARN of the IAM Identity Center instance. Null lets the function find it (sso:ListInstances) and widens the sso and identitystore permissions to any instance of the account."
   type        = string

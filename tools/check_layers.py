@@ -14,6 +14,7 @@ LAYERS = [
     "directory",
     "evidence",
     "report",
+    "review",
     "output",
     "config",
     "pipeline",

@@ -2,6 +2,7 @@
 
 use crate::directory_args::{DirectoryArgs, ResumeArgs};
 use crate::progress::{CallTicker, TerminalProgress};
+use crate::review_args::ReviewArgs;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -71,6 +72,9 @@ pub struct GenerateArgs {
     /// KMS key for SSE-KMS of the objects written to S3.
     #[arg(help_heading = "Output", long, value_name = "ARN")]
     kms_key_arn: Option<String>,
+
+    #[command(flatten)]
+    review: ReviewArgs,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -80,6 +84,10 @@ const EXAMPLES: &str = "Examples:
   # Live directory, evidence from a Control Tower organization's CloudWatch Logs:
   idc-credential-report generate --cloudwatch-log-group aws-controltower/CloudTrailLogs \\
       --output report.csv
+  # A periodic review: what changed since the last report, and the accepted exceptions:
+  idc-credential-report generate --directory-snapshot snapshot.json --cloudtrail-logs logs \\
+      --previous-report reviews/2026-10/report.csv --exceptions exceptions.csv \\
+      --output reviews/2026-11/report.csv
   # Live directory, evidence from CloudTrail event history (last 90 days), into S3:
   idc-credential-report generate --cloudtrail-lookup --output s3://security-bucket/idc/
 
@@ -106,6 +114,7 @@ impl GenerateArgs {
                 .map_err(|e| anyhow::anyhow!(e.0))?,
             window,
             inactive_days: self.inactive_days,
+            review: self.review.options()?,
         })
     }
 
@@ -184,6 +193,7 @@ impl GenerateArgs {
             }
             DirectorySource::Aws(_) | DirectorySource::Read { .. } => {}
         }
+        inputs.files.extend(self.review.local_inputs());
         if let EvidenceSource::CloudTrailLogs { root, .. } = &request.evidence {
             inputs.evidence_folder = Some(root.clone());
         }
@@ -197,7 +207,11 @@ impl GenerateArgs {
     }
 
     fn write(&self, generated: Generated) -> anyhow::Result<()> {
-        let Generated { report, manifest } = generated;
+        let Generated {
+            report,
+            review,
+            manifest,
+        } = generated;
         if self.output.as_os_str() == "-" {
             let stdout = std::io::stdout().lock();
             return write_csv(stdout, &report.rows)
@@ -208,7 +222,10 @@ impl GenerateArgs {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .with_context(|| format!("--output {} names no file", self.output.display()))?;
-        write_report_files(&self.output, &render_report(&report, manifest, &name))?;
+        write_report_files(
+            &self.output,
+            &render_report(&report, &review, manifest, &name),
+        )?;
         Ok(())
     }
 }

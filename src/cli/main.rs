@@ -7,6 +7,7 @@ mod directory_args;
 mod generate;
 mod progress;
 mod removal;
+mod review_args;
 mod snapshot;
 
 use clap::{CommandFactory, Parser, Subcommand};

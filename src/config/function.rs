@@ -4,7 +4,9 @@ use super::*;
 use crate::aws::RetryPolicy;
 use crate::directory::aws::{AssignmentStrategy, DirectoryOptions, Rates};
 use crate::evidence::EvidenceSource;
+use crate::review::{PreviousSource, Privileged, ReviewOptions};
 use crate::store::s3::S3Target;
+use crate::store::Location;
 
 /// Everything a deployed run needs.
 #[derive(Debug, Clone)]
@@ -16,6 +18,9 @@ pub struct FunctionSettings {
     pub lookback_days: u32,
     /// Users not seen for this many days are INACTIVE in the user summary.
     pub inactive_days: u32,
+    /// The exceptions file, if any (an S3 object), and what counts as privileged. The previous
+    /// report is always the latest under `output`, when there is one.
+    pub review: ReviewOptions,
 }
 
 impl FunctionSettings {
@@ -32,6 +37,7 @@ impl FunctionSettings {
         let (instance_arn, identity_store_id) =
             (env.setting(&INSTANCE_ARN), env.setting(&IDENTITY_STORE_ID));
         let evidence = EvidenceConfig::from_env(&env);
+        let (exceptions, privileged) = (env.setting(&EXCEPTIONS), env.setting(&PRIVILEGED));
 
         let bucket = bucket.ok_or_else(|| SettingsError("IDC_REPORT_BUCKET is not set".into()))?;
         let output = S3Target::parse(&format!("s3://{bucket}/{prefix}"), kms_key_arn)
@@ -41,6 +47,15 @@ impl FunctionSettings {
             Some(v) => v
                 .parse()
                 .map_err(|e| SettingsError(format!("IDC_ASSIGNMENT_STRATEGY: {e}")))?,
+        };
+        let review = ReviewOptions {
+            previous: Some(PreviousSource::LatestIfAny(output.clone())),
+            exceptions: exceptions.map(|uri| exceptions_object(&uri)).transpose()?,
+            privileged: match privileged {
+                None => Privileged::default(),
+                Some(list) => Privileged::parse(&list)
+                    .map_err(|e| SettingsError(format!("IDC_PRIVILEGED_PERMISSION_SETS: {e}")))?,
+            },
         };
         Ok(FunctionSettings {
             directory: DirectoryOptions {
@@ -55,7 +70,21 @@ impl FunctionSettings {
             output,
             lookback_days: lookback_days?,
             inactive_days: inactive_days?,
+            review,
         })
+    }
+}
+
+/// The function reads no local files: the exceptions are an S3 object.
+fn exceptions_object(uri: &str) -> Result<Location, SettingsError> {
+    let not_an_object = || {
+        SettingsError(format!(
+            "IDC_EXCEPTIONS_S3_URI: {uri:?} is not an S3 object (s3://BUCKET/KEY.csv)"
+        ))
+    };
+    match Location::parse(uri, None) {
+        Ok(location @ Location::S3 { .. }) => Ok(location),
+        _ => Err(not_an_object()),
     }
 }
 
@@ -83,6 +112,12 @@ mod tests {
         assert_eq!(s.lookback_days, 90);
         assert_eq!(s.output.prefix, "");
         assert_eq!(s.directory.strategy, AssignmentStrategy::Auto);
+        assert!(matches!(
+            s.review.previous,
+            Some(PreviousSource::LatestIfAny(ref t)) if t == &s.output
+        ));
+        assert!(s.review.exceptions.is_none());
+        assert!(s.review.privileged.contains("AdministratorAccess"));
     }
 
     #[test]
@@ -101,6 +136,13 @@ mod tests {
         assert!(with(&[("IDC_ASSIGNMENT_STRATEGY", "all")]).contains("IDC_ASSIGNMENT_STRATEGY"));
         assert!(with(&[("IDC_REPORT_BUCKET", "B!")]).contains("IDC_REPORT_BUCKET"));
         assert!(with(&[("IDC_LAKE_OWNER_ACCOUNT_ID", "12")]).contains("IDC_LAKE_OWNER_ACCOUNT_ID"));
+        for (variable, value) in [
+            ("IDC_EXCEPTIONS_S3_URI", "exceptions.csv"),
+            ("IDC_EXCEPTIONS_S3_URI", "s3://b-1/idc/"),
+            ("IDC_PRIVILEGED_PERMISSION_SETS", "Admin,,Power"),
+        ] {
+            assert!(with(&[(variable, value)]).contains(variable), "{value}");
+        }
     }
 
     #[test]

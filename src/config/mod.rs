@@ -114,6 +114,11 @@ pub(crate) const REPORT_PREFIX: Setting = Setting::variable_only(
     "the CLI's --output takes s3://BUCKET/PREFIX/ whole",
 );
 pub(crate) const KMS_KEY_ARN: Setting = Setting::both("--kms-key-arn", "IDC_REPORT_KMS_KEY_ARN");
+pub(crate) const EXCEPTIONS: Setting = Setting::both("--exceptions", "IDC_EXCEPTIONS_S3_URI");
+pub(crate) const PRIVILEGED: Setting = Setting::both(
+    "--privileged-permission-sets",
+    "IDC_PRIVILEGED_PERMISSION_SETS",
+);
 
 /// Every setting of a report run.
 pub const SETTINGS: &[Setting] = &[
@@ -157,4 +162,10 @@ pub const SETTINGS: &[Setting] = &[
     REPORT_BUCKET,
     REPORT_PREFIX,
     KMS_KEY_ARN,
+    Setting::flag_only(
+        "--previous-report",
+        "the function compares with the latest report under its own prefix, when there is one",
+    ),
+    EXCEPTIONS,
+    PRIVILEGED,
 ];

@@ -54,6 +54,10 @@ pub struct PublishedReport {
     pub used: usize,
     pub unused: usize,
     pub warnings: usize,
+    /// The as-of of the report the differences were taken from (the latest before this one).
+    pub previous_as_of: Option<String>,
+    /// Rows of the difference from that report.
+    pub changes_since_previous: usize,
 }
 
 /// One report: read, join, publish. `deadline` bounds the evidence query.
@@ -90,6 +94,7 @@ pub(crate) async fn report_from(
         evidence,
         window,
         inactive_days: settings.inactive_days,
+        review: settings.review.clone(),
     };
     let session = AwsSession::default();
     let generated = pipeline::run_in(&request, Arc::new(NoProgress), &session).await?;
@@ -103,12 +108,18 @@ pub async fn publish_generated(
     window: &Window,
     generated: Generated,
 ) -> Result<PublishedReport, crate::pipeline::Error> {
-    let Generated { report, manifest } = generated;
+    let Generated {
+        report,
+        review,
+        manifest,
+    } = generated;
     let warnings = manifest.warnings.len();
+    let previous_as_of = review.previous.as_ref().map(|p| p.as_of.clone());
+    let changes_since_previous = review.diff.len();
     let counts = manifest.report.clone();
     let stem = target.archive_stem(window.as_of);
     let report_name = format!("{}.csv", stem.rsplit('/').next().unwrap_or_default());
-    let artifacts = render_report(&report, manifest, &report_name);
+    let artifacts = render_report(&report, &review, manifest, &report_name);
     let client = s3::client(session.config().await);
     let published = publish(&client, target, window.as_of, &artifacts).await?;
     Ok(PublishedReport {
@@ -117,6 +128,8 @@ pub async fn publish_generated(
         used: counts.used,
         unused: counts.unused,
         warnings,
+        previous_as_of,
+        changes_since_previous,
     })
 }
 

@@ -3,8 +3,8 @@
 
 use super::warnings::is_unknown_members;
 use super::{
-    format_time, ChangeCounts, DirectoryInfo, FileInfo, Manifest, ReportCounts, ToolInfo,
-    UserCounts, Warning,
+    format_time, ChangeCounts, DiffCounts, DirectoryInfo, FileInfo, Manifest, ReportCounts,
+    ReviewInfo, ToolInfo, UserCounts, Warning,
 };
 use crate::directory::aws::DirectoryReadInfo;
 use crate::directory::Snapshot;
@@ -14,12 +14,14 @@ use crate::evidence::{SourceInfo, Window};
 use crate::report::{
     ActivityStatus, ChangeRow, Report, UsageStatus, UserState, UserSummary, ENTITLEMENT_USE_UNKNOWN,
 };
+use crate::review::{DiffKind, Review};
 use chrono::{SecondsFormat, Utc};
 use std::collections::BTreeMap;
 
 /// The manifest of a joined report (the writer fills in each file's name and SHA-256).
 pub fn describe(
     report: &Report,
+    review: &Review,
     directory: DirectoryInfo,
     source: SourceInfo,
     warnings: Vec<Warning>,
@@ -68,6 +70,30 @@ pub fn describe(
         users: user_counts(&report.users, inactive_days),
         html: FileInfo::default(),
         changes,
+        review: review_info(review),
+    }
+}
+
+fn review_info(review: &Review) -> ReviewInfo {
+    let counts = |kinds: &[DiffKind], changes: Vec<DiffKind>| DiffCounts {
+        rows: changes.len(),
+        by_change: (kinds.iter())
+            .map(|k| (k.as_str(), changes.iter().filter(|c| *c == k).count()))
+            .collect(),
+        ..DiffCounts::default()
+    };
+    ReviewInfo {
+        previous: review.previous.clone(),
+        diff: counts(
+            &DiffKind::ASSIGNMENT_KINDS,
+            review.diff.iter().map(|d| d.change).collect(),
+        ),
+        users_diff: counts(
+            &DiffKind::USER_KINDS,
+            review.user_diff.iter().map(|d| d.change).collect(),
+        ),
+        exceptions: review.exceptions.clone(),
+        privileged_permission_sets: review.privileged.clone(),
     }
 }
 

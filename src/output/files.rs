@@ -4,9 +4,12 @@
 //! previous report; temporary files of killed runs are swept before writing.
 
 use super::html::render_html;
-use super::report_csv::{write_changes_csv, write_csv, write_users_csv};
+use super::report_csv::{
+    write_changes_csv, write_csv, write_diff_csv, write_users_csv, write_users_diff_csv,
+};
 use super::Manifest;
 use crate::report::Report;
+use crate::review::Review;
 use crate::store::file::{sha256_hex, sweep_stale_temps, temp_path, write_file, WriteError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,14 +22,7 @@ pub enum OutputError {
     Busy { report: PathBuf, lock: PathBuf },
 }
 
-/// `report.csv` -> `report.manifest.json`; other names get `.manifest.json` appended.
-pub fn manifest_path_for(report: &Path) -> PathBuf {
-    let name = report
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    report.with_file_name(format!("{}.manifest.json", stem_of(&name)))
-}
+pub use crate::review::previous::manifest_path_for;
 
 /// Writes every artifact beside `report` (the report under its own name, the others as
 /// `<stem><suffix>`), each through a temporary file; nothing is renamed into place until all
@@ -59,7 +55,7 @@ pub fn write_report_files(report: &Path, artifacts: &[Artifact]) -> Result<(), O
 pub struct Artifact {
     /// The file name: the report's own, or its stem with [`Self::suffix`].
     pub name: String,
-    /// `.csv`, `.users.csv`, `.html`, `.changes.csv` or `.manifest.json`.
+    /// One of [`SUFFIXES`].
     pub suffix: &'static str,
     pub content_type: &'static str,
     pub body: Vec<u8>,
@@ -71,11 +67,13 @@ fn stem_of(report_name: &str) -> &str {
 }
 
 /// The suffixes of a report set's files, in the order they are written (the manifest last).
-const SUFFIXES: [&str; 5] = [
+const SUFFIXES: [&str; 7] = [
     ".csv",
     ".users.csv",
-    ".html",
     ".changes.csv",
+    ".diff.csv",
+    ".users.diff.csv",
+    ".html",
     ".manifest.json",
 ];
 
@@ -95,36 +93,71 @@ pub fn artifact_names(report_name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Renders the report, the user summary, the HTML view, the changes file and, last, the
-/// manifest that records the other files' names and SHA-256. `report_name` is the report's file name.
-pub fn render_report(report: &Report, mut manifest: Manifest, report_name: &str) -> Vec<Artifact> {
+const CSV: &str = "text/csv; charset=utf-8";
+
+/// Renders the report, the user summary, the changes file, the two difference files, the HTML
+/// view (which shows the CSVs' SHA-256) and, last, the manifest that records every other file's
+/// name and SHA-256. `report_name` is the report's file name.
+pub fn render_report(
+    report: &Report,
+    review: &Review,
+    mut manifest: Manifest,
+    report_name: &str,
+) -> Vec<Artifact> {
     let artifact = |suffix: &'static str, content_type, body: Vec<u8>| Artifact {
         name: artifact_name(report_name, suffix),
         suffix,
         content_type,
         body,
     };
-    let mut csv = Vec::new();
-    write_csv(&mut csv, &report.rows).expect("writing CSV to memory cannot fail");
-    let mut users = Vec::new();
-    write_users_csv(&mut users, &report.users).expect("writing CSV to memory cannot fail");
-    let mut changes = Vec::new();
-    write_changes_csv(&mut changes, &report.changes).expect("writing CSV to memory cannot fail");
-    let html = render_html(report, &manifest).into_bytes();
+    let in_memory = |write: &dyn Fn(&mut Vec<u8>) -> csv::Result<()>| {
+        let mut body = Vec::new();
+        write(&mut body).expect("writing CSV to memory cannot fail");
+        body
+    };
     let mut artifacts = vec![
-        artifact(".csv", "text/csv; charset=utf-8", csv),
-        artifact(".users.csv", "text/csv; charset=utf-8", users),
-        artifact(".html", "text/html; charset=utf-8", html),
-        artifact(".changes.csv", "text/csv; charset=utf-8", changes),
+        artifact(".csv", CSV, in_memory(&|b| write_csv(b, &report.rows))),
+        artifact(
+            ".users.csv",
+            CSV,
+            in_memory(&|b| write_users_csv(b, &report.users)),
+        ),
+        artifact(
+            ".changes.csv",
+            CSV,
+            in_memory(&|b| write_changes_csv(b, &report.changes)),
+        ),
+        artifact(
+            ".diff.csv",
+            CSV,
+            in_memory(&|b| write_diff_csv(b, &review.diff)),
+        ),
+        artifact(
+            ".users.diff.csv",
+            CSV,
+            in_memory(&|b| write_users_diff_csv(b, &review.user_diff)),
+        ),
     ];
-    manifest.report.file = artifacts[0].name.clone();
-    manifest.report.sha256 = sha256_hex(&artifacts[0].body);
-    manifest.users.file = artifacts[1].name.clone();
-    manifest.users.sha256 = sha256_hex(&artifacts[1].body);
-    manifest.html.file = artifacts[2].name.clone();
-    manifest.html.sha256 = sha256_hex(&artifacts[2].body);
-    manifest.changes.file = artifacts[3].name.clone();
-    manifest.changes.sha256 = sha256_hex(&artifacts[3].body);
+    let record = |(file, sha256): (&mut String, &mut String), artifact: &Artifact| {
+        *file = artifact.name.clone();
+        *sha256 = sha256_hex(&artifact.body);
+    };
+    let m = &mut manifest;
+    record((&mut m.report.file, &mut m.report.sha256), &artifacts[0]);
+    record((&mut m.users.file, &mut m.users.sha256), &artifacts[1]);
+    record((&mut m.changes.file, &mut m.changes.sha256), &artifacts[2]);
+    let (diff, users_diff) = (&mut m.review.diff, &mut m.review.users_diff);
+    record((&mut diff.file, &mut diff.sha256), &artifacts[3]);
+    record(
+        (&mut users_diff.file, &mut users_diff.sha256),
+        &artifacts[4],
+    );
+    let html = render_html(report, review, &manifest).into_bytes();
+    artifacts.push(artifact(".html", "text/html; charset=utf-8", html));
+    record(
+        (&mut manifest.html.file, &mut manifest.html.sha256),
+        &artifacts[5],
+    );
     let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
     json.push(b'\n');
     artifacts.push(artifact(".manifest.json", "application/json", json));

@@ -8,11 +8,13 @@
 //! turns into table cells as text. The same report and manifest give the same bytes.
 
 mod charts;
+mod review;
 mod sections;
 mod table;
 
 use super::Manifest;
 use crate::report::Report;
+use crate::review::Review;
 use std::fmt::Write;
 
 const CSS: &str = include_str!("html/page.css");
@@ -37,17 +39,20 @@ fn script_element_text() -> String {
 }
 
 /// Renders the page: no external resources, everything inline.
-pub fn render_html(report: &Report, manifest: &Manifest) -> String {
+/// The warnings, the review queue and every row come first: what a reviewer acts on; then the
+/// figures, the charts, the idle users, and the provenance an auditor quotes.
+pub fn render_html(report: &Report, review: &Review, manifest: &Manifest) -> String {
     let mut page = String::with_capacity(16_384 + report.rows.len() * 400);
     head(&mut page, manifest);
     page.push_str("<body>\n");
     sections::header(&mut page, manifest);
     sections::warnings(&mut page, manifest);
+    review::queue(&mut page, &report.rows, &report.changes, review);
+    table::assignments(&mut page, &report.rows);
     sections::figures(&mut page, manifest);
-    sections::provenance(&mut page, manifest);
     charts::unused_charts(&mut page, &report.rows);
     sections::idle_users(&mut page, &report.users, manifest.users.inactive_days);
-    table::assignments(&mut page, &report.rows);
+    sections::provenance(&mut page, manifest);
     let _ = writeln!(
         page,
         "<script>{}</script>\n</body>\n</html>",
@@ -122,6 +127,7 @@ mod tests {
             judged_since: 1_787_529_600,
             window_start: 1_787_529_600,
             role_arn: String::new(),
+            accepted: None,
         }
     }
 
@@ -191,6 +197,7 @@ mod tests {
             },
             html: Default::default(),
             changes: Default::default(),
+            review: Default::default(),
             warnings: vec![Warning {
                 code: "unknown_users",
                 message: "2 keys name <script>users</script> & others".into(),
@@ -211,7 +218,7 @@ mod tests {
     #[test]
     fn directory_text_is_escaped_in_every_context() {
         let (report, manifest) = sample();
-        let page = render_html(&report, &manifest);
+        let page = render_html(&report, &Review::default(), &manifest);
         let markup = markup(&page);
         assert!(!markup.contains("<img"), "{markup}");
         assert!(!markup.contains("<b>"), "{markup}");
@@ -241,7 +248,7 @@ mod tests {
         let (mut report, manifest) = sample();
         report.rows[0].display_name = "Alice".into();
         report.users[0].display_name = "Alice".into();
-        let page = render_html(&report, &manifest);
+        let page = render_html(&report, &Review::default(), &manifest);
         assert!(
             !SCRIPT.contains("</") && !CSS.contains("</"),
             "inline code ends early"
@@ -261,15 +268,15 @@ mod tests {
     fn the_same_report_gives_the_same_bytes() {
         let (report, manifest) = sample();
         assert_eq!(
-            render_html(&report, &manifest),
-            render_html(&report, &manifest)
+            render_html(&report, &Review::default(), &manifest),
+            render_html(&report, &Review::default(), &manifest)
         );
     }
 
     #[test]
     fn figures_warnings_and_idle_users_are_shown() {
         let (report, manifest) = sample();
-        let page = render_html(&report, &manifest);
+        let page = render_html(&report, &Review::default(), &manifest);
         assert!(page.contains("data-figure=\"unused\">2<"), "{page}");
         assert!(page.contains("data-code=\"unknown_users\""));
         assert!(
@@ -279,6 +286,6 @@ mod tests {
         assert!(!page.contains("<td>bob</td>"), "the active user is not");
         let (report, mut manifest) = sample();
         manifest.warnings.clear();
-        assert!(render_html(&report, &manifest).contains("No warnings"));
+        assert!(render_html(&report, &Review::default(), &manifest).contains("No warnings"));
     }
 }

@@ -57,7 +57,15 @@ impl Bucket<'_> {
         let archived = get_object(self.client, &self.target.bucket, key).await?;
         let files = |bytes: &[u8]| -> Option<Vec<serde_json::Value>> {
             let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-            let files = ["report", "users", "html", "changes"].map(|f| value[f]["sha256"].clone());
+            let files = [
+                "/report/sha256",
+                "/users/sha256",
+                "/html/sha256",
+                "/changes/sha256",
+                "/review/diff/sha256",
+                "/review/users_diff/sha256",
+            ]
+            .map(|f| value.pointer(f).cloned().unwrap_or_default());
             files.iter().all(|f| f.is_string()).then(|| files.to_vec())
         };
         match (files(&archived), files(&manifest.body)) {

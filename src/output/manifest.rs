@@ -2,6 +2,7 @@
 
 use crate::evidence::SourceInfo;
 use crate::report::JoinStats;
+use crate::review::{ExceptionOutcome, PreviousInfo, Privileged};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -22,6 +23,9 @@ pub struct Manifest {
     pub html: FileInfo,
     /// The access changes in the window (`.changes.csv`).
     pub changes: ChangeCounts,
+    /// The difference from the previous report, the accepted exceptions, and what counts as
+    /// privileged.
+    pub review: ReviewInfo,
     pub warnings: Vec<Warning>,
 }
 
@@ -109,6 +113,30 @@ pub struct ChangeCounts {
     /// What the source can hold, when it holds less than the window (event history).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<String>,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReviewInfo {
+    /// The report the differences were taken from; none: no difference was taken, and the
+    /// difference files hold only their header.
+    pub previous: Option<PreviousInfo>,
+    /// `.diff.csv`: the changes of assignment rows since the previous report.
+    pub diff: DiffCounts,
+    /// `.users.diff.csv`: the changes of users since the previous report.
+    pub users_diff: DiffCounts,
+    /// The exceptions file and what it accepted; none: no file was given.
+    pub exceptions: Option<ExceptionOutcome>,
+    /// Permission set names (`*` for any text) the HTML view's review queue treats as privileged.
+    pub privileged_permission_sets: Privileged,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiffCounts {
+    pub file: String,
+    pub rows: usize,
+    /// Rows per kind of change, every kind named.
+    pub by_change: BTreeMap<&'static str, usize>,
     pub sha256: String,
 }
 

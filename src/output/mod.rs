@@ -1,5 +1,5 @@
-//! Writing the report: the CSV, the user summary, the changes file, the HTML view and the
-//! manifest, put in place
+//! Writing the report: the CSV, the user summary, the changes file, the differences from the
+//! previous report, the HTML view and the manifest, put in place
 //! without ever leaving a partial file where a previous report was.
 
 pub mod commit;
@@ -19,10 +19,11 @@ pub use files::{
 };
 pub use html::render_html;
 pub use manifest::{
-    ChangeCounts, DirectoryInfo, FileInfo, Manifest, ReportCounts, ToolInfo, UserCounts, Warning,
+    ChangeCounts, DiffCounts, DirectoryInfo, FileInfo, Manifest, ReportCounts, ReviewInfo,
+    ToolInfo, UserCounts, Warning,
 };
 pub use report_csv::{
     format_opt_time, format_time, spreadsheet_safe, write_changes_csv, write_csv, write_users_csv,
-    CHANGE_COLUMNS, COLUMNS, USER_COLUMNS,
+    CHANGE_COLUMNS, COLUMNS, DIFF_COLUMNS, USER_COLUMNS, USER_DIFF_COLUMNS,
 };
-pub use warnings::{read_warnings, report_warnings};
+pub use warnings::{read_warnings, report_warnings, review_warnings};

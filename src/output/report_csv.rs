@@ -2,12 +2,12 @@
 //! a spreadsheet.
 
 use crate::evidence::changes::MemberChange;
-use crate::report::{ChangeRow, Row, UserState, UserSummary};
-use chrono::{DateTime, Utc};
+use crate::report::{ChangeRow, Row, UserSummary};
+use crate::review::{DiffRow, RowState, UserDiffRow, UserState};
 use std::io::Write;
 
 /// The report's columns, in order. More may be appended later; none will be reordered.
-pub const COLUMNS: [&str; 25] = [
+pub const COLUMNS: [&str; 27] = [
     "account_id",
     "account_name",
     "permission_set_name",
@@ -33,6 +33,8 @@ pub const COLUMNS: [&str; 25] = [
     "member_added_by",
     "role_arn",
     "judged_since",
+    "review_status",
+    "review_note",
 ];
 
 /// The changes file's columns, in order, under the same promise.
@@ -64,6 +66,39 @@ pub const CHANGE_COLUMNS: [&str; 25] = [
     "member_change",
 ];
 
+/// The difference from the previous report: one row per change of a row, both reports'
+/// values side by side (`previous_*` empty for `added`, the others for `removed`).
+pub const DIFF_COLUMNS: [&str; 17] = [
+    "change",
+    "account_id",
+    "account_name",
+    "permission_set_name",
+    "permission_set_arn",
+    "assignment_type",
+    "group_id",
+    "group_name",
+    "user_id",
+    "user_name",
+    "role_arn",
+    "previous_usage_status",
+    "usage_status",
+    "previous_user_status",
+    "user_status",
+    "previous_last_used",
+    "last_used",
+];
+
+/// The user summary's difference from the previous report's, under the same promise.
+pub const USER_DIFF_COLUMNS: [&str; 7] = [
+    "change",
+    "user_id",
+    "user_name",
+    "previous_activity_status",
+    "activity_status",
+    "previous_user_status",
+    "user_status",
+];
+
 /// The user summary's columns, in order, under the same promise.
 pub const USER_COLUMNS: [&str; 15] = [
     "user_id",
@@ -83,16 +118,7 @@ pub const USER_COLUMNS: [&str; 15] = [
     "assignments_new",
 ];
 
-/// RFC 3339, UTC, to the second: `2026-11-20T10:00:00Z`.
-pub fn format_time(secs: i64) -> String {
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
-pub fn format_opt_time(secs: Option<i64>) -> String {
-    secs.map(format_time).unwrap_or_default()
-}
+pub use crate::report::{format_opt_time, format_time};
 
 fn format_opt_number(n: Option<i64>) -> String {
     n.map(|d| d.to_string()).unwrap_or_default()
@@ -106,16 +132,7 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// `NOT_FOUND` for a principal missing from the directory, else the directory's status.
-pub(super) fn user_status(row: &Row) -> &'static str {
-    match (row.user_state, row.user_status) {
-        (UserState::NotFound, _) => "NOT_FOUND",
-        (_, Some(status)) => status.as_str(),
-        (_, None) => "",
-    }
-}
-
-pub(super) fn report_cells(row: &Row) -> [String; 25] {
+pub(super) fn report_cells(row: &Row) -> [String; 27] {
     [
         row.account_id.clone(),
         row.account_name.clone(),
@@ -129,7 +146,7 @@ pub(super) fn report_cells(row: &Row) -> [String; 25] {
         row.user_name.clone(),
         row.display_name.clone(),
         row.email.clone(),
-        user_status(row).to_owned(),
+        row.user_status_str().to_owned(),
         format_opt_time(row.last_console_use),
         format_opt_time(row.last_cli_use),
         format_opt_time(row.last_used()),
@@ -142,6 +159,8 @@ pub(super) fn report_cells(row: &Row) -> [String; 25] {
         row.member_added_by.clone(),
         row.role_arn.clone(),
         format_time(row.judged_since),
+        row.review_status().to_owned(),
+        row.review_note(),
     ]
 }
 
@@ -202,6 +221,49 @@ pub(super) fn user_cells(user: &UserSummary) -> [String; 15] {
     ]
 }
 
+pub(super) fn diff_cells(row: &DiffRow) -> [String; 17] {
+    let ids = &row.ids;
+    let state = |side: &Option<RowState>, cell: fn(&RowState) -> &String| {
+        side.as_ref().map_or_else(String::new, |s| cell(s).clone())
+    };
+    let (was, now) = (&row.previous, &row.current);
+    [
+        row.change.as_str().to_owned(),
+        ids.account_id.clone(),
+        ids.account_name.clone(),
+        ids.permission_set_name.clone(),
+        ids.permission_set_arn.clone(),
+        ids.assignment_type.clone(),
+        ids.group_id.clone(),
+        ids.group_name.clone(),
+        ids.user_id.clone(),
+        ids.user_name.clone(),
+        ids.role_arn.clone(),
+        state(was, |s| &s.usage_status),
+        state(now, |s| &s.usage_status),
+        state(was, |s| &s.user_status),
+        state(now, |s| &s.user_status),
+        state(was, |s| &s.last_used),
+        state(now, |s| &s.last_used),
+    ]
+}
+
+pub(super) fn user_diff_cells(row: &UserDiffRow) -> [String; 7] {
+    let state = |side: &Option<UserState>, cell: fn(&UserState) -> &String| {
+        side.as_ref().map_or_else(String::new, |s| cell(s).clone())
+    };
+    let (was, now) = (&row.previous, &row.current);
+    [
+        row.change.as_str().to_owned(),
+        row.user_id.clone(),
+        row.user_name().to_owned(),
+        state(was, |s| &s.activity_status),
+        state(now, |s| &s.activity_status),
+        state(was, |s| &s.user_status),
+        state(now, |s| &s.user_status),
+    ]
+}
+
 /// Writes a header and one record per item, every cell spreadsheet-safe.
 pub(super) fn write_table<W: Write, T, const N: usize>(
     out: W,
@@ -228,6 +290,16 @@ pub fn write_csv<W: Write>(out: W, rows: &[Row]) -> csv::Result<()> {
 /// Writes the changes file: every access change in the window.
 pub fn write_changes_csv<W: Write>(out: W, changes: &[ChangeRow]) -> csv::Result<()> {
     write_table(out, CHANGE_COLUMNS, changes, change_cells)
+}
+
+/// Writes the difference of the rows from the previous report.
+pub(super) fn write_diff_csv<W: Write>(out: W, rows: &[DiffRow]) -> csv::Result<()> {
+    write_table(out, DIFF_COLUMNS, rows, diff_cells)
+}
+
+/// Writes the difference of the users from the previous report.
+pub(super) fn write_users_diff_csv<W: Write>(out: W, rows: &[UserDiffRow]) -> csv::Result<()> {
+    write_table(out, USER_DIFF_COLUMNS, rows, user_diff_cells)
 }
 
 /// Writes the user summary.

@@ -36,11 +36,6 @@ impl S3Target {
     pub fn latest_stem(&self) -> String {
         format!("{}latest/credential-report", self.prefix)
     }
-
-    /// `prefix/latest.json`: the pointer to the latest complete set.
-    pub fn pointer_key(&self) -> String {
-        format!("{}latest.json", self.prefix)
-    }
 }
 
 /// Where a published report is.
@@ -52,11 +47,15 @@ pub struct Published {
     pub users_s3_uri: String,
     pub html_s3_uri: String,
     pub changes_s3_uri: String,
+    pub diff_s3_uri: String,
+    pub users_diff_s3_uri: String,
     pub manifest_s3_uri: String,
     pub latest_s3_uri: String,
     pub latest_users_s3_uri: String,
     pub latest_html_s3_uri: String,
     pub latest_changes_s3_uri: String,
+    pub latest_diff_s3_uri: String,
+    pub latest_users_diff_s3_uri: String,
     pub latest_manifest_s3_uri: String,
 }
 
@@ -115,11 +114,15 @@ fn published(target: &S3Target, archive: &str) -> Published {
         users_s3_uri: uri(archive, ".users.csv"),
         html_s3_uri: uri(archive, ".html"),
         changes_s3_uri: uri(archive, ".changes.csv"),
+        diff_s3_uri: uri(archive, ".diff.csv"),
+        users_diff_s3_uri: uri(archive, ".users.diff.csv"),
         manifest_s3_uri: uri(archive, ".manifest.json"),
         latest_s3_uri: uri(&latest, ".csv"),
         latest_users_s3_uri: uri(&latest, ".users.csv"),
         latest_html_s3_uri: uri(&latest, ".html"),
         latest_changes_s3_uri: uri(&latest, ".changes.csv"),
+        latest_diff_s3_uri: uri(&latest, ".diff.csv"),
+        latest_users_diff_s3_uri: uri(&latest, ".users.diff.csv"),
         latest_manifest_s3_uri: uri(&latest, ".manifest.json"),
     }
 }

@@ -25,12 +25,39 @@ pub enum TargetError {
         "--output {output} would replace {path}, an input of this run: choose another --output"
     )]
     Input { output: String, path: String },
+    #[error("--output {output}: the report set's file {name} would be {length} bytes long, over the {NAME_MAX} a file name may have: choose a report name of at most {most} bytes")]
+    NameTooLong {
+        output: String,
+        name: String,
+        length: usize,
+        most: usize,
+    },
     #[error("--output {output} writes {path} inside the evidence folder {folder}, whose files the next run would read as logs: write the report elsewhere")]
     InsideEvidence {
         output: String,
         path: String,
         folder: String,
     },
+}
+
+/// The longest file name Linux, macOS and Windows file systems take, in bytes.
+const NAME_MAX: usize = 255;
+
+/// Every file of the set must have a name the file system takes: the longest suffix decides.
+fn check_name_lengths(report: &Path, names: &[String]) -> Result<(), TargetError> {
+    let report_length = report.file_name().map_or(0, |n| n.len());
+    let Some(longest) = names.iter().max_by_key(|n| n.len()) else {
+        return Ok(());
+    };
+    if longest.len() <= NAME_MAX {
+        return Ok(());
+    }
+    Err(TargetError::NameTooLong {
+        output: report.display().to_string(),
+        name: longest.clone(),
+        length: longest.len(),
+        most: (NAME_MAX + report_length).saturating_sub(longest.len()),
+    })
 }
 
 /// Checks the files a report set at `report` would write (`names`, beside it) against the
@@ -57,6 +84,7 @@ pub fn check_local_output(
         })?;
     let input_files: Vec<PathBuf> = inputs.files.iter().filter_map(|f| real(f)).collect();
     let evidence = inputs.evidence_folder.as_deref().and_then(real);
+    check_name_lengths(report, names)?;
     for name in names {
         let path = folder.join(name);
         let real_path = real(&path).unwrap_or_else(|| real_folder.join(name));

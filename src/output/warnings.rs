@@ -8,6 +8,7 @@ use crate::directory::Snapshot;
 use crate::evidence::changes::MemberChange;
 use crate::evidence::{Evidence, SourceInfo};
 use crate::report::{ChangeRow, JoinStats, Report};
+use crate::review::{Exception, Review};
 use std::collections::BTreeSet;
 
 /// Every warning of a report, in order.
@@ -22,6 +23,41 @@ pub fn report_warnings(
     warnings.extend(evidence_warnings(evidence, &report.join));
     warnings.extend(unknown_members_warning(&report.changes));
     warnings
+}
+
+/// Exceptions that accept nothing: expired ones (the reviewer must renew or drop them) and
+/// ones that match no row (misspelt, or the access is gone).
+pub fn review_warnings(review: &Review) -> Vec<Warning> {
+    let Some(outcome) = &review.exceptions else {
+        return Vec::new();
+    };
+    let warning = |code, exceptions: &[Exception], what: &str| {
+        let items: Vec<String> = (exceptions.iter())
+            .map(|e| {
+                let (account, set, principal) = (&e.account, &e.permission_set, &e.principal);
+                format!(
+                    "line {} ({account} / {set} / {principal}, expires {})",
+                    e.line, e.expires
+                )
+            })
+            .collect();
+        (!exceptions.is_empty()).then(|| Warning {
+            code,
+            message: format!(
+                "{} exception(s) in {} {what}: {}",
+                exceptions.len(),
+                outcome.file,
+                items.join("; ")
+            ),
+        })
+    };
+    [
+        warning("exceptions_expired", &outcome.expired, "have expired and accept nothing: their rows are reviewed like any other until the exception is renewed or removed"),
+        warning("exceptions_unmatched", &outcome.unmatched, "match no row of this report (misspelt, or the access is gone)"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 pub(crate) fn is_unknown_members(row: &ChangeRow) -> bool {

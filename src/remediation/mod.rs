@@ -10,7 +10,6 @@ pub mod apply;
 mod assignment_removal;
 pub mod function;
 pub(crate) mod plan;
-mod report_input;
 mod user_removal;
 
 pub use apply::{apply_plan, ApplyOptions, AuditLog, Outcome};
@@ -26,7 +25,7 @@ pub async fn plan_removal(
     report: &Location,
     options: &PlanOptions,
 ) -> Result<Plan, RemediationError> {
-    let input = report_input::read_report(report, session).await?;
+    let input = crate::review::previous::read_report(report, session).await?;
     make_plan(&input, options)
 }
 
@@ -67,4 +66,19 @@ pub enum RemediationError {
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl From<crate::review::ReviewError> for RemediationError {
+    fn from(error: crate::review::ReviewError) -> Self {
+        use crate::review::ReviewError;
+        match error {
+            ReviewError::Input { location, message } => {
+                RemediationError::Input { location, message }
+            }
+            ReviewError::Store(e) => RemediationError::Store(e),
+            refused @ (ReviewError::Refused(_) | ReviewError::Previous(_)) => {
+                RemediationError::Refused(refused.to_string())
+            }
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! The removal plan: which assignments (and, on request, users) the report shows unused for at
 //! least N days, each with the evidence that justifies it. Made from the report's files only.
 
-use super::report_input::{ManifestWarning, ReportInput, ReportRow, UserRow};
 use super::RemediationError;
+use crate::review::previous::{ManifestWarning, ReportInput, ReportRow, UserRow};
 use crate::store::file::sha256_hex;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -237,9 +237,12 @@ fn plan_assignments(input: &ReportInput, days: u32) -> Vec<PlannedAssignment> {
             let missing = rows[0].user_status == "NOT_FOUND"
                 && (kind == "USER" || rows[0].user_id.is_empty());
             let new_user = kind == "USER" && new_users.contains(principal.as_str());
+            // An exception accepting one member's row keeps the group's whole assignment.
+            let accepted = rows.iter().any(|r| r.review_status == "ACCEPTED");
             !principal.is_empty()
                 && !missing
                 && !new_user
+                && !accepted
                 && rows.iter().all(|r| unused_for(r, days))
         })
         .map(

@@ -7,12 +7,18 @@
 //! counted, never turned into rows. The access changes in the window ([`changes`]) give each
 //! row its latest grant and group membership.
 
+mod acceptance;
 pub(crate) mod attribution;
 pub(crate) mod changes;
 mod rows;
+#[cfg(test)]
+pub(crate) mod tests_support;
+mod time;
 mod users;
 
+pub use acceptance::Acceptance;
 pub use rows::{Row, UsageStatus, UserState, ENTITLEMENT_USE_UNKNOWN};
+pub use time::{format_opt_time, format_time};
 pub use users::{ActivityStatus, UserSummary};
 
 use crate::directory::Snapshot;

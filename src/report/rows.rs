@@ -1,5 +1,6 @@
 //! Report rows: what one assignment means for one user.
 
+use super::acceptance::Acceptance;
 use super::changes::ChangeIndex;
 use super::Usage;
 use crate::directory::{
@@ -82,11 +83,22 @@ pub struct Row {
     pub window_start: i64,
     /// ENTITLEMENT rows: the IAM role the entitlement lets the user assume (else empty).
     pub role_arn: String,
+    /// The accepted exception that covers the row (set by the review, `crate::review`).
+    pub accepted: Option<Acceptance>,
 }
 
 impl Row {
     pub fn last_used(&self) -> Option<i64> {
         self.last_console_use.max(self.last_cli_use)
+    }
+
+    /// `NOT_FOUND` for a principal missing from the directory, else the directory's status.
+    pub fn user_status_str(&self) -> &'static str {
+        match (self.user_state, self.user_status) {
+            (UserState::NotFound, _) => "NOT_FOUND",
+            (_, Some(status)) => status.as_str(),
+            (_, None) => "",
+        }
     }
 
     /// An account access manager entitlement, not an account assignment.
@@ -344,6 +356,7 @@ impl<'a> Context<'a> {
             judged_since: self.window_start,
             window_start: self.window_start,
             role_arn: String::new(),
+            accepted: None,
         }
     }
 

@@ -46,6 +46,11 @@ impl S3Target {
         })
     }
 
+    /// `prefix/latest.json`: the pointer to the latest complete set (written by `output::latest`).
+    pub fn pointer_key(&self) -> String {
+        format!("{}latest.json", self.prefix)
+    }
+
     pub fn uri(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
     }

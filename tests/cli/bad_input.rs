@@ -42,11 +42,13 @@ fn assert_fails_keeping_previous(s: &Scratch, extra: &[&str], expected: &[&str])
         [
             "report.changes.csv",
             "report.csv",
+            "report.diff.csv",
             "report.html",
             "report.manifest.json",
-            "report.users.csv"
+            "report.users.csv",
+            "report.users.diff.csv"
         ],
-        "the previous run should have written five files"
+        "the previous run should have written seven files"
     );
     let out = s.generate(extra);
     assert!(!out.status.success(), "the run should have failed");
@@ -391,14 +393,20 @@ fn an_output_that_would_replace_an_input_or_a_device_is_refused_before_any_work(
 }
 
 #[test]
-fn a_long_file_name_that_fits_the_file_system_is_written() {
+fn a_long_file_name_that_fits_the_file_system_is_written_and_one_that_does_not_is_refused() {
     let s = scratch_with_previous_report();
-    let name = format!("{}.csv", "r".repeat(241));
-    assert_eq!(name.len(), 245);
+    // The longest file of the set is NAME.users.diff.csv: 240 + 15 bytes is the most there is.
+    let name = format!("{}.csv", "r".repeat(240));
     let output = s.path(&format!("out/{name}")).display().to_string();
     assert_success(&s.generate(&["--output", &output]));
     let written = read_rows(std::path::Path::new(&output));
     assert_eq!(written.len(), 1);
+    let before = output_files(&s);
+    let output = s.path(&format!("out/r{name}")).display().to_string();
+    let out = s.generate(&["--output", &output]);
+    assert_fails_with(&out, "over the 255 a file name may have");
+    assert_stderr_has(&out, "at most 244 bytes");
+    assert!(before == output_files(&s), "refused before any write");
 }
 
 #[test]

@@ -52,11 +52,19 @@ fn inspect(html: &Path, name: &str, filter: &str, sort: &[&str]) -> Value {
     require_browser();
     let screenshot = screenshot_path(&format!("{name}.png"));
     let table_screenshot = screenshot_path(&format!("{name}-filtered.png"));
-    for path in [&screenshot, &table_screenshot] {
+    let review_screenshot = screenshot_path(&format!("{name}-review-queue.png"));
+    let provenance_screenshot = screenshot_path(&format!("{name}-provenance.png"));
+    for path in [
+        &screenshot,
+        &table_screenshot,
+        &review_screenshot,
+        &provenance_screenshot,
+    ] {
         let _ = std::fs::remove_file(path);
     }
     let options = json!({
         "html": html, "screenshot": screenshot, "table_screenshot": table_screenshot,
+        "review_screenshot": review_screenshot, "provenance_screenshot": provenance_screenshot,
         "filter": filter, "sort": sort,
     });
     let out = Command::new("node")
@@ -65,7 +73,12 @@ fn inspect(html: &Path, name: &str, filter: &str, sort: &[&str]) -> Value {
         .output()
         .unwrap();
     assert_success(&out);
-    for path in [&screenshot, &table_screenshot] {
+    for path in [
+        &screenshot,
+        &table_screenshot,
+        &review_screenshot,
+        &provenance_screenshot,
+    ] {
         assert_png(path);
         eprintln!("screenshot: {}", path.display());
     }
@@ -361,4 +374,174 @@ fn directory_text_shows_as_text_and_injects_nothing() {
     let account = format!("111111111111 {HOSTILE_ACCOUNT_NAME}");
     assert!(bars.iter().any(|b| b.starts_with(&account)), "{bars:?}");
     assert!(page["title"].as_str().unwrap().contains(AS_OF));
+}
+
+#[test]
+fn the_review_queue_follows_the_warnings_and_the_provenance_names_every_file() {
+    let s = Scratch::new();
+    let previous = s.path("previous/report.csv");
+    example_report(&previous, "2026-10-15T00:00:00Z", &[]);
+    let rows = read_rows(&previous);
+    let admin = (rows.iter())
+        .find(|r| {
+            r["usage_status"] == "UNUSED" && r["permission_set_name"] == "AdministratorAccess"
+        })
+        .unwrap();
+    let exceptions = s.path("exceptions.csv");
+    std::fs::write(
+        &exceptions,
+        format!(
+            "account,permission_set,principal,reason,approved_by,expires\n\
+             *,AdministratorAccess,{},Break-glass,CISO,2099-12-31\n\
+             *,ReadOnlyAccess,nobody,Gone,CISO,2099-12-31\n",
+            admin["user_name"]
+        ),
+    )
+    .unwrap();
+    let report = s.path("out/report.csv");
+    example_report(
+        &report,
+        AS_OF,
+        &[
+            "--previous-report",
+            previous.to_str().unwrap(),
+            "--exceptions",
+            exceptions.to_str().unwrap(),
+        ],
+    );
+    let (rows, manifest) = (
+        read_rows(&report),
+        read_json(&s.path("out/report.manifest.json")),
+    );
+    let page = inspect(&s.path("out/report.html"), "review", "", &[]);
+    let review = &page["review"];
+
+    let queue = [
+        "privileged-unused",
+        "inactive-principals",
+        "grants",
+        "since-previous",
+        "exceptions",
+    ];
+    let sections = strings(&review["sections"]);
+    let position = |id: &str| {
+        sections
+            .iter()
+            .position(|s| s == id)
+            .unwrap_or_else(|| panic!("{id} in {sections:?}"))
+    };
+    let order: Vec<usize> = ["warnings"]
+        .iter()
+        .chain(&queue)
+        .chain(&["assignments", "provenance"])
+        .map(|id| position(id))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{sections:?}");
+
+    let section = |id: &str| {
+        review["queue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let privileged = |name: &str| {
+        ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"].contains(&name)
+            || name.contains("Admin")
+    };
+    let unused_privileged = (rows.iter())
+        .filter(|r| {
+            r["usage_status"] == "UNUSED"
+                && r["review_status"].is_empty()
+                && privileged(&r["permission_set_name"])
+        })
+        .count();
+    assert!(unused_privileged > 0);
+    assert_eq!(
+        section("privileged-unused")["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        unused_privileged
+    );
+    let mut holders: Vec<&str> = (rows.iter())
+        .filter(|r| ["DISABLED", "NOT_FOUND"].contains(&r["user_status"].as_str()))
+        .map(|r| {
+            if r["user_id"].is_empty() {
+                r["group_id"].as_str()
+            } else {
+                r["user_id"].as_str()
+            }
+        })
+        .collect();
+    holders.sort();
+    holders.dedup();
+    assert!(!holders.is_empty());
+    let listed: Vec<String> = table(&section("inactive-principals")["rows"])
+        .iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(listed.len(), holders.len(), "one line per user: {listed:?}");
+    let changes = read_rows(&s.path("out/report.changes.csv"));
+    let grants = (changes.iter())
+        .filter(|c| {
+            c["event_name"].starts_with("Create")
+                && !(c["event_name"] == "CreateGroup" && c["member_change"] != "added")
+        })
+        .count();
+    assert_eq!(section("grants")["rows"].as_array().unwrap().len(), grants);
+    let diff = read_rows(&s.path("out/report.diff.csv")).len()
+        + read_rows(&s.path("out/report.users.diff.csv")).len();
+    assert!(diff > 0);
+    assert_eq!(
+        section("since-previous")["rows"].as_array().unwrap().len(),
+        diff
+    );
+    assert!(section("since-previous")["intro"]
+        .as_str()
+        .unwrap()
+        .contains("2026-10-15T00:00:00Z"));
+    let states: Vec<String> = table(&section("exceptions")["rows"])
+        .iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(
+        states[0].starts_with("accepts ") && states[1] == "matches no row",
+        "{states:?}"
+    );
+
+    let headers = strings(&page["headers"]);
+    assert_eq!(
+        headers[..6],
+        [
+            "user_name",
+            "account_id",
+            "account_name",
+            "permission_set_name",
+            "usage_status",
+            "last_used"
+        ]
+    );
+    assert_eq!(review["header_position"], "sticky");
+    let provenance = review["provenance"].as_str().unwrap();
+    for sha in [
+        &manifest["report"]["sha256"],
+        &manifest["users"]["sha256"],
+        &manifest["changes"]["sha256"],
+        &manifest["review"]["diff"]["sha256"],
+        &manifest["review"]["users_diff"]["sha256"],
+        &manifest["review"]["previous"]["report_sha256"],
+        &manifest["review"]["exceptions"]["sha256"],
+    ] {
+        assert!(
+            provenance.contains(sha.as_str().unwrap()),
+            "{sha} in {provenance}"
+        );
+    }
+    assert!(provenance.contains(manifest["directory"]["instance_arn"].as_str().unwrap()));
+    for key in ["csp_violations", "dialogs", "console_errors", "page_errors"] {
+        assert_eq!(page[key], json!([]), "{key}");
+    }
 }

@@ -4,7 +4,7 @@
 //! Every AWS operation it makes is recorded and checked against the Terraform policy.
 
 use crate::emulators::{
-    calls, example_with_bucket, lake, lake_calls, moto_with_buckets, run_against,
+    calls, example_with_bucket, lake, lake_calls, moto_with_buckets, run_against, Emulator,
 };
 use crate::util::*;
 use serde_json::{json, Value};
@@ -326,17 +326,7 @@ fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_priv
         json!({"lookback_days": 90, "as_of": AS_OF}),
         json!({"source": "schedule"}),
     ];
-    let (answers, logs) = invoke_bootstrap(
-        &[
-            ("AWS_ENDPOINT_URL", directory.endpoint()),
-            ("AWS_ENDPOINT_URL_CLOUDTRAIL", evidence.endpoint()),
-            ("IDC_REPORT_BUCKET", BUCKET.into()),
-            ("IDC_REPORT_PREFIX", "idc".into()),
-            ("IDC_EVIDENCE_SOURCE", "cloudtrail-lake".into()),
-            ("IDC_EVENT_DATA_STORE", STORE.into()),
-        ],
-        events,
-    );
+    let (answers, logs) = invoke_bootstrap(&lake_function(&directory, &evidence), events);
     assert_eq!(answers.len(), 2, "two answers; logs:\n{logs}");
     let runbook = answers[0]
         .clone()
@@ -357,6 +347,10 @@ fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_priv
         .as_str()
         .unwrap()
         .contains("/reports/year="));
+    // The scheduled run compared itself with the runbook's report, found through latest.json.
+    assert_eq!(runbook["previous_as_of"], Value::Null);
+    assert_eq!(scheduled["previous_as_of"], AS_OF);
+    assert!(scheduled["changes_since_previous"].as_u64().unwrap() > 0);
 
     // Structured logs: one JSON object per line, and no e-mail address anywhere.
     for line in logs.lines().filter(|l| !l.trim().is_empty()) {
@@ -375,6 +369,68 @@ fn the_lambda_publishes_reports_for_the_runbook_and_the_schedule_with_least_priv
         "lambda",
         &CONDITIONAL,
     );
+}
+
+#[test]
+fn the_lambda_compares_with_its_latest_report_and_a_rerun_gives_the_same_set() {
+    let s = Scratch::new();
+    let directory = example_with_bucket(s.dir.path(), BUCKET);
+    let evidence = lake(&example().join("logs"), STORE, None, s.dir.path());
+    let earlier = "2026-11-01T00:00:00Z";
+    let events = vec![
+        json!({"as_of": earlier}),
+        json!({"as_of": AS_OF}),
+        // The same run again (a retry after a lost reply): the same previous report, the same files.
+        json!({"as_of": AS_OF}),
+    ];
+    let (answers, logs) = invoke_bootstrap(&lake_function(&directory, &evidence), events);
+    let answers: Vec<Value> = (answers.into_iter())
+        .map(|a| a.unwrap_or_else(|e| panic!("an invocation failed: {e}\n{logs}")))
+        .collect();
+    assert_eq!(answers.len(), 3, "{logs}");
+    assert_eq!(
+        answers[0]["previous_as_of"],
+        Value::Null,
+        "nothing to compare with yet"
+    );
+    assert_eq!(
+        answers[1]["previous_as_of"], earlier,
+        "found through latest.json"
+    );
+    assert_eq!(answers[2]["previous_as_of"], earlier, "not itself");
+    let changes = answers[1]["changes_since_previous"].as_u64().unwrap();
+    assert!(changes > 0);
+    assert_eq!(answers[2]["changes_since_previous"].as_u64(), Some(changes));
+    let key = |uri: &Value| {
+        uri.as_str()
+            .unwrap()
+            .trim_start_matches("s3://security-bucket/")
+            .to_owned()
+    };
+    let diff = crate::s3_output::get_from(&directory, BUCKET, &key(&answers[1]["diff_s3_uri"]));
+    let rows = csv::Reader::from_reader(&diff.body[..]).records().count();
+    assert_eq!(rows as u64, changes);
+    let manifest: Value = serde_json::from_slice(
+        &crate::s3_output::get_from(&directory, BUCKET, &key(&answers[2]["manifest_s3_uri"])).body,
+    )
+    .unwrap();
+    assert_eq!(manifest["review"]["previous"]["as_of"], earlier);
+    assert!(manifest["review"]["previous"]["report"]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://security-bucket/idc/reports/year=2026/month=11/day=01/"));
+}
+
+/// The function's environment for the example's directory (with the bucket) and a Lake store.
+fn lake_function(directory: &Emulator, evidence: &Emulator) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", directory.endpoint()),
+        ("AWS_ENDPOINT_URL_CLOUDTRAIL", evidence.endpoint()),
+        ("IDC_REPORT_BUCKET", BUCKET.into()),
+        ("IDC_REPORT_PREFIX", "idc".into()),
+        ("IDC_EVIDENCE_SOURCE", "cloudtrail-lake".into()),
+        ("IDC_EVENT_DATA_STORE", STORE.into()),
+    ]
 }
 
 /// Every observed action is allowed by the policy, and every allowed one was observed or is

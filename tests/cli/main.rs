@@ -19,6 +19,7 @@ mod published;
 mod regions;
 mod removal;
 mod resume;
+mod review;
 mod rules;
 mod s3_faults;
 mod s3_output;

@@ -3,7 +3,7 @@
 use crate::util::*;
 use serde_json::json;
 
-const HEADER: &str = "account_id,account_name,permission_set_name,permission_set_arn,permission_set_description,assignment_type,group_id,group_name,user_id,user_name,display_name,email,user_status,last_console_use,last_cli_use,last_used,days_since_last_used,usage_status,last_portal_sign_in,granted_at,granted_by,member_since,member_added_by,role_arn,judged_since";
+const HEADER: &str = "account_id,account_name,permission_set_name,permission_set_arn,permission_set_description,assignment_type,group_id,group_name,user_id,user_name,display_name,email,user_status,last_console_use,last_cli_use,last_used,days_since_last_used,usage_status,last_portal_sign_in,granted_at,granted_by,member_since,member_added_by,role_arn,judged_since,review_status,review_note";
 
 fn scratch() -> Scratch {
     let s = Scratch::new();

@@ -122,19 +122,26 @@ fn the_report_is_archived_by_day_and_copied_to_latest() {
     // The user summary, the HTML view and the changes travel with the report, named in its
     // manifest.
     for (suffix, content_type, entry) in [
-        (".users.csv", "text/csv; charset=utf-8", "users"),
-        (".html", "text/html; charset=utf-8", "html"),
-        (".changes.csv", "text/csv; charset=utf-8", "changes"),
+        (".users.csv", "text/csv; charset=utf-8", "/users"),
+        (".html", "text/html; charset=utf-8", "/html"),
+        (".changes.csv", "text/csv; charset=utf-8", "/changes"),
+        (".diff.csv", "text/csv; charset=utf-8", "/review/diff"),
+        (
+            ".users.diff.csv",
+            "text/csv; charset=utf-8",
+            "/review/users_diff",
+        ),
     ] {
+        let entry = manifest.pointer(entry).unwrap();
         let object = get(&emulator, &format!("{ARCHIVE}{suffix}"));
         assert_eq!(object.content_type.as_deref(), Some(content_type));
         let sha: String = sha2::Sha256::digest(&object.body)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(manifest[entry]["sha256"], sha, "{suffix}");
+        assert_eq!(entry["sha256"], sha, "{suffix}");
         assert_eq!(
-            manifest[entry]["file"],
+            entry["file"],
             format!("credential-report-20261122T000000Z{suffix}")
         );
         assert_eq!(

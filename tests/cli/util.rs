@@ -247,6 +247,31 @@ pub fn generate_args(
     all
 }
 
+/// `generate` over the example's logs with `snapshot` at `as_of`, writing `out` (its folder
+/// created), with `extra` flags.
+pub fn generate_example(snapshot: &Path, as_of: &str, out: &Path, extra: &[&str]) -> Output {
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let mut parts = args(&[
+        "generate",
+        "--directory-snapshot",
+        &snapshot.display().to_string(),
+        "--cloudtrail-logs",
+        &example().join("logs").display().to_string(),
+        "--as-of",
+        as_of,
+        "--output",
+        &out.display().to_string(),
+    ]);
+    parts.extend(args(extra));
+    run(&parts)
+}
+
+/// [`generate_example`] over the example's own snapshot, which must succeed.
+pub fn example_report(out: &Path, as_of: &str, extra: &[&str]) {
+    let snapshot = example().join("snapshot.json");
+    assert_success(&generate_example(&snapshot, as_of, out, extra));
+}
+
 pub fn report_from_logs(s: &Scratch, snapshot: &Path, logs: &Path, extra: &[&str]) -> Vec<u8> {
     assert_success(&run(&generate_args(
         s,

@@ -69,6 +69,7 @@ def test_defaults_and_good_values_pass(plan):
         {"orchestration": "lambda"},
         {"max_read_iterations": 1000, "checkpoint_retention_days": 90, "state_machine_tracing": "true"},
         {"max_read_iterations": 1, "checkpoint_retention_days": 1},
+        {"exceptions_s3_uri": "s3://security-config/idc/exceptions.csv", "privileged_permission_sets": ["Billing*", "*Admin*"]},
     ],
 )
 def test_good_combinations_pass(plan, values):
@@ -84,6 +85,10 @@ def test_good_combinations_pass(plan, values):
         ({"bucket_name": "reports..archive"}, "bucket_name must follow S3's naming rules"),
         ({"lookback_days": 0}, "lookback_days must be a whole number of days from 1 to 3653"),
         ({"inactive_days": 1.5}, "inactive_days must be a whole number of days from 1 to 3653"),
+        ({"exceptions_s3_uri": "s3://security-config/idc/"}, "exceptions_s3_uri must be an S3 object"),
+        ({"exceptions_s3_uri": "exceptions.csv"}, "exceptions_s3_uri must be an S3 object"),
+        ({"privileged_permission_sets": []}, "privileged_permission_sets must name at least one"),
+        ({"privileged_permission_sets": ["Admin,Power"]}, "privileged_permission_sets must name at least one"),
         ({"lookback_days": 3654}, "lookback_days must be a whole number of days from 1 to 3653"),
         ({"memory_size": 64}, "memory_size must be a whole number of MB from 128 to 10240"),
         ({"memory_size": 10241}, "memory_size must be a whole number of MB from 128 to 10240"),

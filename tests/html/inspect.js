@@ -6,7 +6,8 @@
 //                                "sort": ["user_name", "days_since_last_used"]}'
 //
 // The screenshot is of the top of the page as loaded; table_screenshot, if given, of the
-// assignment table filtered by "filter".
+// assignment table filtered by "filter"; review_screenshot and provenance_screenshot, if given,
+// of the review queue and of the provenance box.
 //
 // Every request the page makes is recorded, as are CSP violations, dialogs (alert), console
 // errors and script errors. Exits non-zero, with the reason on stderr, when the browser cannot
@@ -83,9 +84,50 @@ async function inspect(context, options) {
   result.usage_filter = await usageFiltered(page);
   result.sort = {};
   for (const column of options.sort || []) result.sort[column] = await sorted(page, column);
+  result.review = await review(page, options.review_screenshot, options.provenance_screenshot);
   result.elements = await elements(page);
   result.csp_violations = await page.evaluate(() => window.__cspViolations);
   return { ...result, ...seen };
+}
+
+// The review queue's sections in page order (id, heading, intro, cells) and the provenance
+// box's text; with screenshots of the queue (first to last section) and of the provenance box.
+async function review(page, queueScreenshot, provenanceScreenshot) {
+  const seen = await page.evaluate(() => {
+    const sections = Array.from(document.querySelectorAll("body > section"), (s) => s.id);
+    const queue = Array.from(document.querySelectorAll("section.queue"), (s) => ({
+      id: s.id,
+      title: s.querySelector("h2").textContent,
+      intro: s.querySelector("p").textContent,
+      rows: Array.from(s.querySelectorAll("tbody tr"), (r) => Array.from(r.cells, (c) => c.textContent)),
+    }));
+    const provenance = document.getElementById("provenance");
+    const header = document.querySelector("#assignment-table thead th");
+    return {
+      sections,
+      queue,
+      provenance: provenance ? provenance.textContent : null,
+      header_position: header ? getComputedStyle(header).position : null,
+    };
+  });
+  if (queueScreenshot && seen.queue.length > 0) {
+    // In page coordinates: earlier steps may have scrolled.
+    const { top, bottom } = await page.evaluate(() => {
+      const queue = document.querySelectorAll("section.queue");
+      const box = (el) => el.getBoundingClientRect();
+      return {
+        top: box(queue[0]).top + window.scrollY,
+        bottom: box(queue[queue.length - 1]).bottom + window.scrollY,
+      };
+    });
+    await page.screenshot({
+      path: queueScreenshot,
+      fullPage: true,
+      clip: { x: 0, y: Math.max(0, top - 8), width: 1400, height: bottom - top + 16 },
+    });
+  }
+  if (provenanceScreenshot) await page.locator("#provenance").screenshot({ path: provenanceScreenshot });
+  return seen;
 }
 
 // What a reader sees before touching anything.

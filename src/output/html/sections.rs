@@ -111,9 +111,10 @@ pub(super) fn figures(page: &mut String, manifest: &Manifest) {
 pub(super) fn provenance(page: &mut String, manifest: &Manifest) {
     let evidence = &manifest.evidence;
     let directory = &manifest.directory;
-    let captured = directory
-        .captured_at
-        .as_deref()
+    // A snapshot file's capture time is part of its data; a live read's is the time of the run,
+    // which the page leaves to the manifest, so that a run again gives the same bytes.
+    let captured = (directory.captured_at.as_deref())
+        .filter(|_| directory.source == "snapshot-file")
         .map(|t| format!(", captured <time>{}</time>", escape(t)))
         .unwrap_or_default();
     let items = [
@@ -150,7 +151,7 @@ pub(super) fn provenance(page: &mut String, manifest: &Manifest) {
             "Directory source",
             format!(
                 "<code>{}</code> {}{captured}: {} accounts, {} permission sets, {} users, \
-                 {} groups, {} assignments; identity store {}",
+                 {} groups, {} assignments; instance {}, identity store {}",
                 escape(&directory.source),
                 escape(&directory.location),
                 directory.accounts,
@@ -158,6 +159,7 @@ pub(super) fn provenance(page: &mut String, manifest: &Manifest) {
                 directory.users,
                 directory.groups,
                 directory.assignments,
+                escape(&directory.instance_arn),
                 escape(&directory.identity_store_id)
             ),
         ),
@@ -169,6 +171,7 @@ pub(super) fn provenance(page: &mut String, manifest: &Manifest) {
                 manifest.users.inactive_days
             ),
         ),
+        ("files", "Files (SHA-256)", files(manifest)),
         // Not the time of the run: the same report gives the same page, so that a publish
         // retried after a lost reply finds its own bytes (the manifest has `generated_at`).
         (
@@ -181,11 +184,58 @@ pub(super) fn provenance(page: &mut String, manifest: &Manifest) {
             ),
         ),
     ];
-    page.push_str("<section id=\"provenance\">\n<h2>Evidence and directory</h2>\n<dl>\n");
+    page.push_str(
+        "<section id=\"provenance\" class=\"provenance\">\n<h2>Provenance</h2>\n\
+         <p>What this report rests on, to quote in an audit. The manifest records this page's \
+         own SHA-256.</p>\n<dl>\n",
+    );
     for (id, term, detail) in items {
         let _ = writeln!(page, "<dt>{term}</dt><dd id=\"{id}\">{detail}</dd>");
     }
     page.push_str("</dl>\n</section>\n");
+}
+
+/// Every file of the set but this page and the manifest, and the review's inputs, each with
+/// its SHA-256.
+fn files(manifest: &Manifest) -> String {
+    let review = &manifest.review;
+    let mut files: Vec<(&String, &String, String)> = vec![
+        (
+            &manifest.report.file,
+            &manifest.report.sha256,
+            String::new(),
+        ),
+        (&manifest.users.file, &manifest.users.sha256, String::new()),
+        (
+            &manifest.changes.file,
+            &manifest.changes.sha256,
+            String::new(),
+        ),
+        (&review.diff.file, &review.diff.sha256, String::new()),
+        (
+            &review.users_diff.file,
+            &review.users_diff.sha256,
+            String::new(),
+        ),
+    ];
+    if let Some(previous) = &review.previous {
+        let role = format!(" (the previous report, as of {})", previous.as_of);
+        files.push((&previous.report, &previous.report_sha256, role));
+    }
+    if let Some(exceptions) = &review.exceptions {
+        files.push((
+            &exceptions.file,
+            &exceptions.sha256,
+            " (the exceptions)".into(),
+        ));
+    }
+    let items: Vec<String> = (files.into_iter())
+        .map(|(file, sha256, role)| {
+            let (sha256, file, role) = (escape(sha256), escape(file), escape(&role));
+            format!("<li><code>{sha256}</code> {file}{role}</li>")
+        })
+        .collect();
+    format!("<ul class=\"files\">{}</ul>", items.join(""))
 }
 
 /// The columns of the idle-user table, by their user summary names.

@@ -12,20 +12,22 @@ const DATA_ID: &str = "report-data";
 
 /// The columns shown, by their CSV names; the others (ARN, description, ids, email) stay in
 /// the data and in the CSV.
-const SHOWN: [&str; 20] = [
+const SHOWN: [&str; 22] = [
+    "user_name",
     "account_id",
     "account_name",
     "permission_set_name",
+    "usage_status",
+    "last_used",
+    "review_status",
+    "days_since_last_used",
+    "user_status",
     "assignment_type",
     "group_name",
-    "user_name",
     "display_name",
-    "user_status",
     "last_console_use",
     "last_cli_use",
-    "last_used",
-    "days_since_last_used",
-    "usage_status",
+    "review_note",
     "last_portal_sign_in",
     "granted_at",
     "granted_by",

@@ -53,6 +53,7 @@ fn report_as_expected(out: &Path, expected: &Value) -> Value {
         },
         window,
         inactive_days: 90,
+        review: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

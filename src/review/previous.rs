@@ -1,9 +1,10 @@
 //! Reading a report back: the CSV, its manifest, and the user summary, checked against the
-//! SHA-256 the manifest recorded so that a plan never rests on an edited file.
+//! SHA-256 the manifest recorded so that neither a plan nor a comparison rests on an edited file.
 
-use super::RemediationError;
+use super::ReviewError;
 use crate::aws::AwsSession;
 use crate::store::file::sha256_hex;
+use crate::store::s3::S3Target;
 use crate::store::Location;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize};
@@ -19,6 +20,21 @@ pub struct ReportManifest {
     pub report: ManifestFile,
     pub users: ManifestFile,
     pub warnings: Vec<ManifestWarning>,
+    /// Absent in reports made before the review existed.
+    #[serde(default)]
+    pub review: Option<ManifestReview>,
+}
+
+/// What a report was compared with, as far as a later run needs it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestReview {
+    pub previous: Option<ManifestPrevious>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestPrevious {
+    /// Where it was read: a file path or `s3://BUCKET/KEY`.
+    pub report: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,6 +73,13 @@ pub struct ReportRow {
     pub days_since_last_used: Option<i64>,
     /// `NEW` rows (held only since a time inside the window) are never planned.
     pub usage_status: String,
+    /// ENTITLEMENT rows: the role the entitlement lets the user assume.
+    #[serde(default)]
+    pub role_arn: String,
+    /// `ACCEPTED` rows (an exception covers them) are never planned; empty in reports made
+    /// before exceptions existed.
+    #[serde(default)]
+    pub review_status: String,
 }
 
 /// One user summary row, as far as a plan needs it.
@@ -64,6 +87,8 @@ pub struct ReportRow {
 pub struct UserRow {
     pub user_id: String,
     pub user_name: String,
+    #[serde(default)]
+    pub user_status: String,
     pub created_at: String,
     pub last_used: String,
     pub last_portal_sign_in: String,
@@ -79,20 +104,48 @@ pub struct ReportInput {
     pub users: Vec<UserRow>,
 }
 
+/// The report set `latest.json` under `target` points to, if any (a first run has none).
+pub async fn latest_report(
+    target: &S3Target,
+    session: &AwsSession,
+) -> Result<Option<Location>, ReviewError> {
+    let pointer = Location::S3 {
+        bucket: target.bucket.clone(),
+        key: target.pointer_key(),
+        kms_key_arn: None,
+    };
+    let Some((body, _)) = pointer.read(session.config().await).await? else {
+        return Ok(None);
+    };
+    #[derive(Deserialize)]
+    struct Pointer {
+        archive_stem: String,
+    }
+    let pointer: Pointer = serde_json::from_slice(&body).map_err(|e| ReviewError::Input {
+        location: pointer.to_string(),
+        message: format!("not this tool's pointer to the latest report: {e}"),
+    })?;
+    Ok(Some(Location::S3 {
+        bucket: target.bucket.clone(),
+        key: format!("{}.csv", pointer.archive_stem),
+        kms_key_arn: None,
+    }))
+}
+
 /// Reads the report at `location`, the manifest beside it, and the user summary it names.
-pub(super) async fn read_report(
+pub async fn read_report(
     location: &Location,
     session: &AwsSession,
-) -> Result<ReportInput, RemediationError> {
+) -> Result<ReportInput, ReviewError> {
     let manifest_location = location.sibling(&manifest_name(&location.file_name()));
     let config = session.config().await;
     let manifest_bytes = manifest_location.read_existing(config).await.map_err(|e| {
-        RemediationError::Refused(format!(
-            "the report's manifest could not be read ({e}): without it nothing proves how the report was made"
+        ReviewError::Refused(format!(
+            "the manifest of {location} could not be read ({e}): without it nothing proves how the report was made"
         ))
     })?;
     let manifest: ReportManifest =
-        serde_json::from_slice(&manifest_bytes).map_err(|e| RemediationError::Input {
+        serde_json::from_slice(&manifest_bytes).map_err(|e| ReviewError::Input {
             location: manifest_location.to_string(),
             message: format!("not a manifest of this tool's reports: {e}"),
         })?;
@@ -125,9 +178,19 @@ pub(super) async fn read_report(
 
 /// `report.csv` -> `report.manifest.json`, as the report writer names it.
 fn manifest_name(report_name: &str) -> String {
-    crate::output::manifest_path_for(std::path::Path::new(report_name))
+    manifest_path_for(std::path::Path::new(report_name))
         .to_string_lossy()
         .into_owned()
+}
+
+/// `report.csv` -> `report.manifest.json`; other names get `.manifest.json` appended.
+pub fn manifest_path_for(report: &std::path::Path) -> std::path::PathBuf {
+    let name = report
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".csv").unwrap_or(&name);
+    report.with_file_name(format!("{stem}.manifest.json"))
 }
 
 /// Undoes the report's spreadsheet safety (`'=x` was `=x`), so that names compare equal to the
@@ -142,12 +205,12 @@ fn unquote(cell: &mut String) {
     }
 }
 
-fn check_sha256(location: &Location, bytes: &[u8], expected: &str) -> Result<(), RemediationError> {
+fn check_sha256(location: &Location, bytes: &[u8], expected: &str) -> Result<(), ReviewError> {
     let actual = sha256_hex(bytes);
     if actual == expected {
         return Ok(());
     }
-    Err(RemediationError::Refused(format!(
+    Err(ReviewError::Refused(format!(
         "{location} has SHA-256 {actual}, but its manifest recorded {expected}: the file was changed after the report was made"
     )))
 }
@@ -155,11 +218,11 @@ fn check_sha256(location: &Location, bytes: &[u8], expected: &str) -> Result<(),
 fn parse_csv<T: DeserializeOwned>(
     location: &Location,
     bytes: &[u8],
-) -> Result<Vec<T>, RemediationError> {
+) -> Result<Vec<T>, ReviewError> {
     csv::Reader::from_reader(bytes)
         .deserialize()
         .map(|row| {
-            row.map_err(|e| RemediationError::Input {
+            row.map_err(|e| ReviewError::Input {
                 location: location.to_string(),
                 message: format!("not a report of this tool: {e}"),
             })
