@@ -95,7 +95,7 @@ mod tests {
     use super::*;
     use crate::evidence::SourceInfo;
     use crate::output::{DirectoryInfo, ReportCounts, ToolInfo, UserCounts, Warning};
-    use crate::report::{ActivityStatus, JoinStats, Row, UserState, UserSummary};
+    use crate::report::{ActivityStatus, JoinStats, Row, UserSummary};
 
     const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
@@ -106,28 +106,12 @@ mod tests {
             permission_set_name: "ReadOnly".into(),
             permission_set_arn: "arn:aws:sso:::permissionSet/ssoins-1/ps-1".into(),
             permission_set_description: "a \"quoted\" & <tagged> set".into(),
-            assignment_type: crate::directory::PrincipalType::User,
-            group_id: String::new(),
-            group_name: String::new(),
             user_id: format!("u-{user}"),
             user_name: user.into(),
             display_name: display_name.into(),
-            email: String::new(),
-            user_status: None,
-            user_state: UserState::Found,
-            last_console_use: None,
             last_cli_use: cli,
-            last_portal_sign_in: None,
-            granted_at: None,
             granted_by: HOSTILE.into(),
-            member_since: None,
-            members_unknown_since: None,
-            member_added_by: String::new(),
-            as_of: 1_795_305_600,
-            judged_since: 1_787_529_600,
-            window_start: 1_787_529_600,
-            role_arn: String::new(),
-            accepted: None,
+            ..crate::report::tests_support::empty_row()
         }
     }
 
@@ -241,6 +225,26 @@ mod tests {
         );
         assert!(page.contains("\\u003c/script\\u003e\\u003cb\\u003e111111111111"));
         assert!(page.contains("a \\\"quoted\\\" \\u0026 \\u003ctagged\\u003e set"));
+    }
+
+    #[test]
+    fn review_text_is_escaped_too() {
+        let (mut report, manifest) = sample();
+        let file = format!(
+            "account,permission_set,principal,reason,approved_by,expires\n\
+             *,ReadOnly,alice,\"{HOSTILE}\",\"{HOSTILE}\",2099-01-01\n\
+             *,ReadOnly,nobody,\"{HOSTILE}\",me,2099-01-01\n"
+        );
+        let exceptions = crate::review::Exceptions::parse(HOSTILE, file.as_bytes()).unwrap();
+        let review = Review {
+            exceptions: Some(exceptions.apply(&mut report.rows, 1_795_305_600)),
+            ..Review::default()
+        };
+        let page = render_html(&report, &review, &manifest);
+        let markup = markup(&page);
+        assert!(!markup.contains("<img"), "{markup}");
+        assert!(markup.contains("id=\"exceptions-table\""));
+        assert!(markup.contains("matches no row"));
     }
 
     #[test]

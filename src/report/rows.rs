@@ -88,6 +88,39 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row of a principal not (yet) found, with nothing but its window: the join fills it.
+    pub(crate) fn empty(as_of: i64, window_start: i64) -> Row {
+        Row {
+            account_id: String::new(),
+            account_name: String::new(),
+            permission_set_name: String::new(),
+            permission_set_arn: String::new(),
+            permission_set_description: String::new(),
+            assignment_type: PrincipalType::User,
+            group_id: String::new(),
+            group_name: String::new(),
+            user_id: String::new(),
+            user_name: String::new(),
+            display_name: String::new(),
+            email: String::new(),
+            user_status: None,
+            user_state: UserState::NotFound,
+            last_console_use: None,
+            last_cli_use: None,
+            last_portal_sign_in: None,
+            granted_at: None,
+            granted_by: String::new(),
+            member_since: None,
+            members_unknown_since: None,
+            member_added_by: String::new(),
+            as_of,
+            judged_since: window_start,
+            window_start,
+            role_arn: String::new(),
+            accepted: None,
+        }
+    }
+
     pub fn last_used(&self) -> Option<i64> {
         self.last_console_use.max(self.last_cli_use)
     }
@@ -327,37 +360,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A row with only `as_of` set.
+    /// A row with only its window set.
     fn empty_row(&self) -> Row {
-        Row {
-            account_id: String::new(),
-            account_name: String::new(),
-            permission_set_name: String::new(),
-            permission_set_arn: String::new(),
-            permission_set_description: String::new(),
-            assignment_type: PrincipalType::User,
-            group_id: String::new(),
-            group_name: String::new(),
-            user_id: String::new(),
-            user_name: String::new(),
-            display_name: String::new(),
-            email: String::new(),
-            user_status: None,
-            user_state: UserState::NotFound,
-            last_console_use: None,
-            last_cli_use: None,
-            last_portal_sign_in: None,
-            granted_at: None,
-            granted_by: String::new(),
-            member_since: None,
-            members_unknown_since: None,
-            member_added_by: String::new(),
-            as_of: self.as_of,
-            judged_since: self.window_start,
-            window_start: self.window_start,
-            role_arn: String::new(),
-            accepted: None,
-        }
+        Row::empty(self.as_of, self.window_start)
     }
 
     fn user_row(&self, base: Row, user_id: &str) -> Row {

@@ -62,20 +62,58 @@ pub(super) fn queue(page: &mut String, rows: &[Row], changes: &[ChangeRow], revi
     exceptions(review).render(page);
 }
 
+/// One line per assignment of a privileged permission set with UNUSED rows that no exception
+/// accepts: a reviewer acts on assignments, and a group's line names its unused members.
 fn privileged_unused<'a>(rows: &[Row], review: &'a Review) -> Section<'a> {
     let privileged = &review.privileged;
-    let found: Vec<Vec<String>> = (rows.iter())
-        .filter(|r| r.usage_status() == UsageStatus::Unused && r.accepted.is_none())
+    let key = |r: &Row| {
+        let principal = match r.assignment_type_str() {
+            "USER" => r.user_id.clone(),
+            _ => r.group_id.clone(),
+        };
+        let set = (r.permission_set_arn.clone(), r.role_arn.clone());
+        (
+            r.account_id.clone(),
+            set,
+            r.assignment_type_str(),
+            principal,
+        )
+    };
+    let mut members: BTreeMap<_, usize> = BTreeMap::new();
+    let mut unused: BTreeMap<_, Vec<&Row>> = BTreeMap::new();
+    for row in rows
+        .iter()
         .filter(|r| privileged.contains(&r.permission_set_name))
-        .map(|r| {
+    {
+        *members.entry(key(row)).or_default() += 1;
+        if row.usage_status() == UsageStatus::Unused && row.accepted.is_none() {
+            unused.entry(key(row)).or_default().push(row);
+        }
+    }
+    let row_count: usize = unused.values().map(Vec::len).sum();
+    let lines: Vec<Vec<String>> = (unused.iter())
+        .map(|(key, found)| {
+            let first = found[0];
+            let names: Vec<&str> = found.iter().map(|r| r.user_name.as_str()).collect();
+            let (holder, unused_by) = match first.assignment_type_str() {
+                "USER" => (or_unnamed(&first.user_name), "the user".to_owned()),
+                _ => (
+                    format!("group {}", or_unnamed(&first.group_name)),
+                    format!(
+                        "{} of {} members: {}",
+                        found.len(),
+                        members[key],
+                        names.join(", ")
+                    ),
+                ),
+            };
+            let since = found.iter().map(|r| r.judged_since).min();
             vec![
-                r.user_name.clone(),
-                account(r),
-                r.permission_set_name.clone(),
-                r.assignment_type_str().to_owned(),
-                r.group_name.clone(),
-                r.user_status_str().to_owned(),
-                format_opt_time(Some(r.judged_since)),
+                account(first),
+                first.permission_set_name.clone(),
+                holder,
+                unused_by,
+                format_opt_time(since),
             ]
         })
         .collect();
@@ -83,21 +121,20 @@ fn privileged_unused<'a>(rows: &[Row], review: &'a Review) -> Section<'a> {
         id: "privileged-unused",
         title: "Privileged access unused",
         intro: format!(
-            "UNUSED rows of permission sets counted as privileged ({}), without an accepted \
-             exception: {} rows.",
+            "Assignments of permission sets counted as privileged ({}) with UNUSED rows that no \
+             exception accepts: {} assignments, {} rows.",
             escape(&privileged.patterns().join(", ")),
-            found.len()
+            lines.len(),
+            row_count
         ),
         columns: &[
-            "user_name",
             "account",
-            "permission_set_name",
-            "assignment_type",
-            "group_name",
-            "user_status",
-            "judged_since",
+            "permission set",
+            "assigned to",
+            "unused by",
+            "judged since",
         ],
-        rows: found,
+        rows: lines,
     }
 }
 
